@@ -1,0 +1,83 @@
+# pgratchet: PGXS build of the extension, plus the project's developer targets.
+#
+#   make setup     apt packages (when missing) + .venv with the Python client  (scripts/setup.sh)
+#   make build     sql/*.sql -> extension/pgratchet--$(EXTVERSION).sql + pgratchet.plain.sql
+#   make install   install control file + versioned script into PostgreSQL (PGXS)
+#   make demo      setup, build, install, then run examples/demo.py
+#   make test      setup, build, install, then lint + pgTAP (+ packaging checks) + pytest
+#   make pgtap | pytest | lint      one suite (expects setup/build/install done)
+#   make fmt       ruff format + ruff check --fix on the Python code
+#   make clean     remove caches and scratch files (keeps .venv; distclean removes it too)
+
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+export PG_CONFIG
+
+EXTENSION  = pgratchet
+EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" pgratchet.control)
+DATA       = extension/pgratchet--$(EXTVERSION).sql
+EXTRA_CLEAN = .pytest_cache .ruff_cache tests/__pycache__ bench/__pycache__ examples/__pycache__
+
+VENV        = .venv
+PYTHON      = $(VENV)/bin/python
+PYTEST_ARGS ?=
+PY_DIRS     = $(wildcard python_client tests bench examples)
+RUFF_CONFIG = $(if $(shell grep -s '^\[tool\.ruff' python_client/pyproject.toml),--config python_client/pyproject.toml)
+
+# PGXS comes with postgresql-server-dev-15, which `make setup` installs. Without it, only the
+# non-PGXS targets work (so that `make setup` can run on a fresh machine).
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+install:
+	@echo "PGXS not found via $(PG_CONFIG): run 'make setup' first" >&2; exit 1
+clean:
+	rm -rf $(EXTRA_CLEAN)
+endif
+
+.DEFAULT_GOAL := build
+
+.PHONY: setup build demo test pgtap pytest lint fmt distclean
+
+setup:
+	@scripts/setup.sh
+
+build:
+	@scripts/build.sh
+
+# PGXS's `install` copies $(DATA); make sure it is fresh first.
+all install: build
+
+# `test` and `demo` call make again for each stage, so that a machine on which `make setup`
+# has just installed PostgreSQL's PGXS re-reads this Makefile with it.
+demo:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory install
+	$(PYTHON) examples/demo.py
+
+test:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory install
+	@PYTEST_ARGS="$(PYTEST_ARGS)" scripts/test_all.sh
+
+pgtap:
+	@scripts/run_pgtap.sh
+
+pytest:
+	$(VENV)/bin/pytest tests -q -ra $(PYTEST_ARGS)
+
+lint:
+	@scripts/lint.sh
+
+fmt:
+	$(if $(PY_DIRS),$(VENV)/bin/ruff format $(RUFF_CONFIG) $(PY_DIRS))
+	$(if $(PY_DIRS),$(VENV)/bin/ruff check --fix $(RUFF_CONFIG) $(PY_DIRS))
+
+distclean: clean
+	rm -rf $(VENV)
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+
+# ---------------------------------------------------------------------------------------------
+# Targets appended by other owners go below (bench: the benchmark engineer's block).

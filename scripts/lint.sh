@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Lint SQL (sqlfluff, config in .sqlfluff) and Python (ruff check + ruff format --check; config
+# in python_client/pyproject.toml). Runs every linter, exits non-zero if any complained.
+# Only directories that exist are linted. `make fmt` fixes most Python findings.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+tool() { # prefer the project's virtualenv, then PATH
+    if [[ -x .venv/bin/$1 ]]; then echo ".venv/bin/$1"; elif command -v "$1" >/dev/null; then command -v "$1"; fi
+}
+existing() { local d; for d in "$@"; do [[ -e $d ]] && echo "$d"; done; }
+
+rc=0
+mapfile -t sql_dirs < <(existing sql pgtap)
+mapfile -t py_dirs < <(existing python_client tests bench examples)
+
+SQLFLUFF=$(tool sqlfluff)
+if ((${#sql_dirs[@]})); then
+    if [[ -z $SQLFLUFF ]]; then
+        echo "lint: sqlfluff not installed (make setup)" >&2; rc=1
+    else
+        echo "lint: sqlfluff lint ${sql_dirs[*]}"
+        "$SQLFLUFF" lint "${sql_dirs[@]}" --dialect postgres --processes 0 --disable-progress-bar || rc=1
+    fi
+fi
+
+RUFF=$(tool ruff)
+# One ruff configuration for every Python directory: the client's (tests/, bench/ and
+# examples/ have no pyproject.toml of their own, so ruff would otherwise use its defaults).
+RUFF_CONFIG=()
+if grep -qs '^\[tool\.ruff' python_client/pyproject.toml; then
+    RUFF_CONFIG=(--config python_client/pyproject.toml)
+fi
+if ((${#py_dirs[@]})); then
+    if [[ -z $RUFF ]]; then
+        echo "lint: ruff not installed (make setup)" >&2; rc=1
+    else
+        echo "lint: ruff check ${py_dirs[*]}"
+        "$RUFF" check "${RUFF_CONFIG[@]}" "${py_dirs[@]}" || rc=1
+        echo "lint: ruff format --check ${py_dirs[*]}"
+        "$RUFF" format --check "${RUFF_CONFIG[@]}" "${py_dirs[@]}" || rc=1
+    fi
+fi
+
+if ((rc == 0)); then echo "lint: clean"; else echo "lint: FAILED"; fi
+exit "$rc"

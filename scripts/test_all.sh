@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Run every suite (lint, pgTAP + packaging checks, pytest), even when an earlier one fails,
+# then print a recap with the runners' own summary lines. Exits non-zero if any suite failed.
+# Expects `make setup build install` to have run (make test does that first).
+# PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-x -k lease").
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+LOGDIR=$(mktemp -d /tmp/pgratchet-test.XXXXXX)
+trap 'rm -rf "$LOGDIR"' EXIT
+
+declare -A status
+banner() { printf '\n========== %s ==========\n' "$*"; }
+
+# --- lint ------------------------------------------------------------------------------------
+banner "lint"
+scripts/lint.sh 2>&1 | tee "$LOGDIR/lint.log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] && status[lint]=PASS || status[lint]=FAIL
+
+# --- pgTAP and packaging checks --------------------------------------------------------------
+banner "pgtap (pg_prove) + packaging checks"
+scripts/run_pgtap.sh 2>&1 | tee "$LOGDIR/pgtap.log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] && status[pgtap]=PASS || status[pgtap]=FAIL
+
+# --- pytest (last, so its summary line closes the run) ---------------------------------------
+banner "pytest"
+if [[ ! -d tests ]]; then
+    echo "pytest: no tests/ directory yet"
+    status[pytest]=SKIP
+else
+    # shellcheck disable=SC2086  # PYTEST_ARGS is split on purpose
+    .venv/bin/pytest tests -q -ra ${PYTEST_ARGS:-} 2>&1 | tee "$LOGDIR/pytest.log"
+    rc=${PIPESTATUS[0]}
+    case $rc in
+        0) status[pytest]=PASS ;;
+        5) status[pytest]=SKIP; echo "pytest: no tests collected" ;;
+        *) status[pytest]=FAIL ;;
+    esac
+fi
+
+# --- recap -----------------------------------------------------------------------------------
+banner "summary"
+printf 'lint:   %s\n' "${status[lint]}"
+printf 'pgtap:  %s\n' "${status[pgtap]}"
+grep -E '^(Files=|Result:|All tests successful|Failed [0-9]+/)' "$LOGDIR/pgtap.log" | sed 's/^/        /'
+grep -E '^(packaging: FAIL|run_pgtap: packaging checks)' "$LOGDIR/pgtap.log" | sed 's/^/        /'
+printf 'pytest: %s\n' "${status[pytest]}"
+[[ -f $LOGDIR/pytest.log ]] &&
+    grep -E '(passed|failed|error|skipped|no tests ran)' "$LOGDIR/pytest.log" | tail -n 1 | sed 's/^/        /'
+
+failed=()
+for suite in lint pgtap pytest; do
+    [[ ${status[$suite]} == FAIL ]] && failed+=("$suite")
+done
+if ((${#failed[@]})); then
+    echo "make test: FAILED (${failed[*]})"
+    exit 1
+fi
+echo "make test: all suites passed"
