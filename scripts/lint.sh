@@ -22,7 +22,7 @@ if ((${#sql_dirs[@]})); then
         echo "lint: sqlfluff not installed (make setup)" >&2; rc=1
     else
         echo "lint: sqlfluff lint ${sql_dirs[*]}"
-        "$SQLFLUFF" lint "${sql_dirs[@]}" --dialect postgres --processes 0 --disable-progress-bar || rc=1
+        "$SQLFLUFF" lint "${sql_dirs[@]}" --dialect postgres --disable-progress-bar || rc=1
     fi
 fi
 

@@ -102,7 +102,7 @@ check() { # check DESCRIPTION COMMAND...: run COMMAND; report ok / NOT OK
     else
         pkg_fail=$((pkg_fail + 1))
         printf 'packaging: FAIL - %s\n' "$desc"
-        printf '%s\n' "$out" | sed 's/^/    | /' | tail -n 40
+        printf '%s\n' "$out" | sed 's/^/    | /' | head -n 40
         return 1
     fi
 }
