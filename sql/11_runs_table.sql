@@ -1,0 +1,62 @@
+-- One row per run, from creation until purge. Claims never scan this table:
+-- ready work lives in ratchet.pending, held work in ratchet.tasks.
+CREATE TABLE ratchet.runs (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    workflow text NOT NULL,
+    version text NOT NULL,
+    queue text NOT NULL,
+    status text NOT NULL CHECK (
+        status IN (
+            'queued', 'running', 'sleeping', 'waiting',
+            'completed', 'failed', 'cancelled'
+        )
+    ),
+    input jsonb NOT NULL CHECK (jsonb_typeof(input) = 'object'),
+    output jsonb,
+    error jsonb,
+    attempt integer NOT NULL CHECK (attempt >= 1),
+    priority smallint NOT NULL,
+    parent bigint,
+    parent_step text,
+    tags jsonb NOT NULL CHECK (jsonb_typeof(tags) = 'object'),
+    idempotency_key text,
+    max_attempts integer CHECK (max_attempts >= 1),
+    deadline timestamptz,
+    -- failures per step ('' = the body): the attempt limit counts these
+    failures jsonb NOT NULL DEFAULT '{}',
+    -- what a waiting run waits for: an event (wait_event) or runs (run_waits)
+    wait_step text,
+    wait_event text,
+    wait_until timestamptz,
+    wait_runs bigint [],
+    created_at timestamptz NOT NULL,
+    started_at timestamptz,
+    finished_at timestamptz,
+    CHECK ((status IN ('completed', 'failed', 'cancelled')) = (finished_at IS NOT NULL)),
+    CHECK (output IS NULL OR status = 'completed'),
+    CHECK ((status = 'waiting') = (wait_step IS NOT NULL)),
+    CHECK (wait_event IS NULL OR wait_step IS NOT NULL),
+    CHECK (wait_until IS NULL OR wait_step IS NOT NULL),
+    CHECK (wait_runs IS NULL OR wait_step IS NOT NULL),
+    CHECK ((parent IS NULL) = (parent_step IS NULL)),
+    CHECK (started_at IS NULL OR started_at >= created_at)
+) WITH (fillfactor = 80);
+
+COMMENT ON TABLE ratchet.runs IS
+'Every run kept within its queue''s retention: status, input, output, error.';
+
+-- Indexes avoid columns that every transition rewrites (status, attempt),
+-- so most updates stay HOT.
+CREATE UNIQUE INDEX runs_idempotency_key ON ratchet.runs (workflow, idempotency_key)
+WHERE idempotency_key IS NOT NULL;
+
+CREATE INDEX runs_parent ON ratchet.runs (parent) WHERE parent IS NOT NULL;
+
+CREATE INDEX runs_finished_at ON ratchet.runs (finished_at)
+WHERE finished_at IS NOT NULL;
+
+CREATE INDEX runs_open_deadline ON ratchet.runs (deadline)
+WHERE deadline IS NOT NULL AND finished_at IS NULL;
+
+CREATE INDEX runs_wait_until ON ratchet.runs (wait_until)
+WHERE wait_until IS NOT NULL;

@@ -1,0 +1,60 @@
+-- The hot path: ready work waiting for a claim, and tasks held by workers.
+-- Rows are inserted and deleted, never left behind, so both stay small.
+
+-- A queued run (due now or later) or a sleeping run (due at its wake time).
+CREATE TABLE ratchet.pending (
+    run_id bigint PRIMARY KEY,
+    queue text NOT NULL,
+    workflow text NOT NULL,
+    priority smallint NOT NULL,
+    due_at timestamptz NOT NULL
+) WITH (
+    fillfactor = 90,
+    autovacuum_vacuum_scale_factor = 0.01,
+    autovacuum_vacuum_insert_scale_factor = 0.01,
+    autovacuum_vacuum_cost_delay = 0
+);
+
+CREATE INDEX pending_claim_order ON ratchet.pending (queue, priority, due_at, run_id);
+
+COMMENT ON TABLE ratchet.pending IS
+'Runs waiting to be claimed, in claim order per queue.';
+
+-- The task id is the fencing token: a worker call names it, and it is held
+-- only while its row exists and its lease has not expired.
+CREATE SEQUENCE ratchet.task_ids AS bigint;
+
+CREATE TABLE ratchet.tasks (
+    id bigint PRIMARY KEY,
+    run_id bigint NOT NULL UNIQUE,
+    worker_id bigint NOT NULL,
+    queue text NOT NULL,
+    deadline timestamptz,
+    claimed_at timestamptz NOT NULL,
+    lease_expires_at timestamptz NOT NULL,
+    CHECK (lease_expires_at > claimed_at)
+) WITH (
+    fillfactor = 70,
+    autovacuum_vacuum_scale_factor = 0.01,
+    autovacuum_vacuum_insert_scale_factor = 0.01,
+    autovacuum_vacuum_cost_delay = 0
+);
+
+CREATE INDEX tasks_worker ON ratchet.tasks (worker_id);
+
+CREATE INDEX tasks_queue ON ratchet.tasks (queue);
+
+COMMENT ON TABLE ratchet.tasks IS
+'Tasks held by workers; heartbeats move lease_expires_at (not indexed: HOT).';
+
+-- Tasks ended by someone other than their worker (cancel, deadline), so the
+-- worker's next call can say why (RT002 for a cancelled run).
+CREATE TABLE ratchet.fenced_tasks (
+    task_id bigint PRIMARY KEY,
+    run_id bigint NOT NULL,
+    code text NOT NULL CHECK (code IN ('RT001', 'RT002')),
+    reason text NOT NULL,
+    fenced_at timestamptz NOT NULL
+);
+
+CREATE INDEX fenced_tasks_run ON ratchet.fenced_tasks (run_id);

@@ -1,0 +1,63 @@
+-- What a run has done: its audit trail, step checkpoints, events, and the
+-- runs it waits for.
+
+CREATE TABLE ratchet.history (
+    id bigint GENERATED ALWAYS AS IDENTITY,
+    run_id bigint NOT NULL,
+    at timestamptz NOT NULL,
+    kind text NOT NULL CHECK (
+        kind IN (
+            'created', 'claimed', 'step', 'sleeping', 'waiting', 'signal',
+            'woken', 'timed_out', 'retrying', 'lease_expired', 'failed',
+            'completed', 'cancelled', 'retried', 'handed_back', 'child_started'
+        )
+    ),
+    step text,
+    detail jsonb,
+    PRIMARY KEY (run_id, id)
+);
+
+COMMENT ON TABLE ratchet.history IS
+'The audit trail: one row per transition, written in the same transaction.';
+
+-- A checkpoint (run, step name) -> result, written exactly once.
+CREATE TABLE ratchet.steps (
+    run_id bigint NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL CHECK (
+        kind IN ('step', 'sleep', 'event', 'child', 'await_runs')
+    ),
+    result jsonb,
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (run_id, name)
+);
+
+COMMENT ON TABLE ratchet.steps IS
+'Step checkpoints; the first writer wins, later writers get this result.';
+
+-- Events are stored first and matched later, so none is lost.
+CREATE TABLE ratchet.events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id bigint NOT NULL,
+    name text NOT NULL,
+    payload jsonb,
+    sent_at timestamptz NOT NULL,
+    consumed_by text,
+    consumed_at timestamptz,
+    CHECK ((consumed_by IS NULL) = (consumed_at IS NULL))
+);
+
+CREATE INDEX events_unconsumed ON ratchet.events (run_id, name, id)
+WHERE consumed_at IS NULL;
+
+CREATE INDEX events_run ON ratchet.events (run_id);
+
+-- A waiting run's outstanding awaited runs; the last one to finish wakes it.
+CREATE TABLE ratchet.run_waits (
+    awaited bigint NOT NULL,
+    waiter bigint NOT NULL,
+    PRIMARY KEY (awaited, waiter)
+);
+
+CREATE INDEX run_waits_waiter ON ratchet.run_waits (waiter);

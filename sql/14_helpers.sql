@@ -1,0 +1,77 @@
+-- Small helpers every transition shares.
+
+-- One audit entry; callers write it in the same transaction as the change.
+CREATE FUNCTION ratchet._log(
+    run_id bigint, kind text, step text, detail jsonb, at timestamptz
+)
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    INSERT INTO ratchet.history (run_id, at, kind, step, detail)
+    VALUES (_log.run_id, _log.at, _log.kind, _log.step, _log.detail);
+$$;
+
+-- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
+-- identical notifications of one transaction into one.
+CREATE FUNCTION ratchet._wake(queue text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM ratchet.queues AS q
+        WHERE q.name = _wake.queue AND q.notify AND NOT q.paused
+    ) THEN
+        PERFORM pg_notify('ratchet_' || _wake.queue, '');
+    END IF;
+END;
+$$;
+
+-- Transitions on an async queue commit without waiting for the WAL flush.
+CREATE FUNCTION ratchet._durability(queue text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM ratchet.queues AS q
+        WHERE q.name = _durability.queue AND q.durability = 'async'
+    ) THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
+END;
+$$;
+
+-- The queue's policy with every option at its default.
+CREATE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
+RETURNS ratchet.queues
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    SELECT ROW(
+        _queue_defaults.name, null, interval '30 seconds', 5,
+        interval '1 second', 2, interval '10 minutes', 0.2,
+        'sync', true, false, interval '7 days',
+        _queue_defaults.at, _queue_defaults.at
+    )::ratchet.queues;
+$$;
+
+-- Retry delay for the n-th failure: initial * factor^(n-1), capped at max,
+-- then spread by +/- jitter.
+CREATE FUNCTION ratchet._backoff(q ratchet.queues, failures integer)
+RETURNS interval
+LANGUAGE sql
+VOLATILE
+SET search_path = ''
+AS $$
+    SELECT least(
+        q.backoff_initial * power(q.backoff_factor, greatest(failures - 1, 0)),
+        q.backoff_max
+    ) * (1 + q.backoff_jitter * (2 * random() - 1));
+$$;

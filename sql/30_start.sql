@@ -1,0 +1,208 @@
+-- Starting runs. start, start_many and start_child share one set-based path:
+-- validate everything first, then insert runs, pending rows and history in
+-- one statement, so a call that raises writes nothing.
+CREATE FUNCTION ratchet._start(
+    workflow text,
+    inputs jsonb,
+    options jsonb,
+    parent bigint,
+    parent_step text,
+    fn text
+)
+RETURNS SETOF bigint
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now timestamptz := ratchet.now();
+    v_opts jsonb;
+    v_w ratchet.workflows;
+    v_queue text;
+    v_key text;
+    v_priority smallint := 0;
+    v_due timestamptz := v_now;
+    v_deadline timestamptz;
+    v_max_attempts integer;
+    v_tags jsonb := '{}';
+    v_inputs jsonb;
+    v_id bigint;
+BEGIN
+    v_opts := ratchet._check_options(
+        fn, _start.options,
+        ARRAY[
+            'queue', 'idempotency_key', 'priority', 'run_at', 'delay',
+            'deadline', 'timeout', 'max_attempts', 'tags'
+        ]
+    );
+    PERFORM ratchet._check_name('workflow', _start.workflow);
+    SELECT * INTO v_w FROM ratchet.workflows AS w WHERE w.name = _start.workflow;
+    IF NOT FOUND THEN
+        PERFORM ratchet._raise(
+            'RT003', format('unknown workflow %L', _start.workflow),
+            'register it first with ratchet.register_workflow()'
+        );
+    END IF;
+
+    v_queue := coalesce(v_opts ->> 'queue', v_w.queue);
+    PERFORM ratchet._check_name('queue', v_queue);
+    IF NOT EXISTS (SELECT 1 FROM ratchet.queues AS q WHERE q.name = v_queue) THEN
+        PERFORM ratchet._raise(
+            'RT004', format('unknown queue %L', v_queue),
+            'create it first with ratchet.create_queue()'
+        );
+    END IF;
+
+    IF v_opts ? 'idempotency_key' AND v_opts -> 'idempotency_key' <> 'null'::jsonb THEN
+        IF jsonb_typeof(v_opts -> 'idempotency_key') <> 'string'
+            OR length(v_opts ->> 'idempotency_key') NOT BETWEEN 1 AND 500 THEN
+            PERFORM ratchet._raise(
+                'RT005', 'option idempotency_key must be a text of 1 to 500 characters'
+            );
+        END IF;
+        IF jsonb_array_length(_start.inputs) <> 1 THEN
+            PERFORM ratchet._raise(
+                'RT005', format('%s: idempotency_key needs exactly one input', fn),
+                'start runs one by one with ratchet.start() to give each its key'
+            );
+        END IF;
+        v_key := v_opts ->> 'idempotency_key';
+    END IF;
+    v_priority := coalesce(
+        ratchet._opt_int('priority', v_opts -> 'priority', -32768, 32767), 0
+    );
+
+    IF v_opts ? 'run_at' AND v_opts ? 'delay'
+        AND v_opts -> 'run_at' <> 'null'::jsonb AND v_opts -> 'delay' <> 'null'::jsonb THEN
+        PERFORM ratchet._raise('RT005', format('%s: give run_at or delay, not both', fn));
+    END IF;
+    v_due := greatest(
+        v_now,
+        coalesce(
+            ratchet._opt_timestamptz('run_at', v_opts -> 'run_at'),
+            v_now + ratchet._opt_interval('delay', v_opts -> 'delay'),
+            v_now
+        )
+    );
+
+    IF v_opts ? 'deadline' AND v_opts ? 'timeout'
+        AND v_opts -> 'deadline' <> 'null'::jsonb AND v_opts -> 'timeout' <> 'null'::jsonb THEN
+        PERFORM ratchet._raise('RT005', format('%s: give deadline or timeout, not both', fn));
+    END IF;
+    v_deadline := coalesce(
+        ratchet._opt_timestamptz('deadline', v_opts -> 'deadline'),
+        v_now + ratchet._opt_interval('timeout', v_opts -> 'timeout'),
+        v_now + v_w.timeout
+    );
+
+    v_max_attempts := coalesce(
+        ratchet._opt_int('max_attempts', v_opts -> 'max_attempts', 1, 1000000),
+        v_w.max_attempts
+    );
+
+    IF v_opts ? 'tags' AND v_opts -> 'tags' <> 'null'::jsonb THEN
+        IF jsonb_typeof(v_opts -> 'tags') <> 'object' THEN
+            PERFORM ratchet._raise('RT005', 'option tags must be a JSON object');
+        END IF;
+        v_tags := ratchet._check_size('tags', v_opts -> 'tags');
+    END IF;
+
+    -- Validate every input before writing anything.
+    SELECT coalesce(jsonb_agg(ratchet._input_object(
+        CASE WHEN fn = 'start_many' THEN format('input %s', e.ord - 1) ELSE 'input' END,
+        e.value
+    ) ORDER BY e.ord), '[]')
+    INTO v_inputs
+    FROM jsonb_array_elements(_start.inputs) WITH ORDINALITY AS e (value, ord);
+
+    IF v_key IS NOT NULL THEN
+        SELECT r.id INTO v_id FROM ratchet.runs AS r
+        WHERE r.workflow = _start.workflow AND r.idempotency_key = v_key;
+        IF FOUND THEN
+            RETURN NEXT v_id;
+            RETURN;
+        END IF;
+    END IF;
+
+    PERFORM ratchet._durability(v_queue);
+
+    RETURN QUERY
+    WITH new_runs AS (
+        INSERT INTO ratchet.runs AS r (
+            workflow, version, queue, status, input, attempt, priority, parent,
+            parent_step, tags, idempotency_key, max_attempts, deadline, created_at
+        )
+        SELECT
+            _start.workflow, v_w.version, v_queue, 'queued', e.value, 1,
+            v_priority, _start.parent, _start.parent_step, v_tags, v_key,
+            v_max_attempts, v_deadline, v_now
+        FROM jsonb_array_elements(v_inputs) WITH ORDINALITY AS e (value, ord)
+        ORDER BY e.ord
+        ON CONFLICT (workflow, idempotency_key)
+        WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING r.id
+    ),
+
+    ready AS (
+        INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
+        SELECT n.id, v_queue, _start.workflow, v_priority, v_due FROM new_runs AS n
+    ),
+
+    logged AS (
+        INSERT INTO ratchet.history (run_id, at, kind, step, detail)
+        SELECT
+            n.id, v_now, 'created', null,
+            jsonb_build_object(
+                'queue', v_queue, 'version', v_w.version, 'run_at', v_due,
+                'parent', _start.parent
+            )
+        FROM new_runs AS n
+    )
+
+    SELECT n.id FROM new_runs AS n ORDER BY n.id;
+
+    IF NOT FOUND AND v_key IS NOT NULL THEN
+        -- Lost a race on the idempotency key: return the winner's run.
+        SELECT r.id INTO v_id FROM ratchet.runs AS r
+        WHERE r.workflow = _start.workflow AND r.idempotency_key = v_key;
+        RETURN NEXT v_id;
+        RETURN;
+    END IF;
+
+    IF v_due <= v_now THEN
+        PERFORM ratchet._wake(v_queue);
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION ratchet.start(
+    workflow text, input jsonb DEFAULT '{}', options jsonb DEFAULT '{}'
+)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    SELECT ratchet._start(
+        start.workflow, jsonb_build_array(start.input), start.options, null, null, 'start'
+    );
+$$;
+
+CREATE FUNCTION ratchet.start_many(
+    workflow text, inputs jsonb, options jsonb DEFAULT '{}'
+)
+RETURNS SETOF bigint
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF start_many.inputs IS NULL OR jsonb_typeof(start_many.inputs) <> 'array' THEN
+        PERFORM ratchet._raise(
+            'RT005', 'start_many: inputs must be a JSON array of objects'
+        );
+    END IF;
+    RETURN QUERY SELECT ratchet._start(
+        start_many.workflow, start_many.inputs, start_many.options, null, null, 'start_many'
+    );
+END;
+$$;

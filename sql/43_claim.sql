@@ -1,0 +1,160 @@
+-- Claim: hand up to max_tasks ready runs to a worker, each as a new task.
+-- Across the worker's queues the order is priority, then due time, then id.
+-- Claims never wait on a row another session holds (SKIP LOCKED on pending
+-- and on runs), so claimers cannot deadlock with each other or with cancel.
+CREATE FUNCTION ratchet.claim(worker bigint, max_tasks integer DEFAULT 1)
+RETURNS TABLE (
+    task bigint,
+    run bigint,
+    workflow text,
+    version text,
+    queue text,
+    input jsonb,
+    attempt integer,
+    checkpoints jsonb,
+    steps text [],
+    lease_expires_at timestamptz,
+    deadline timestamptz
+)
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now timestamptz := ratchet.now();
+    v_w ratchet.workers;
+    v_queues text [];
+    v_budgets integer [];
+    v_ids bigint [];
+BEGIN
+    IF claim.max_tasks IS NULL OR claim.max_tasks NOT BETWEEN 1 AND 1000 THEN
+        PERFORM ratchet._raise(
+            'RT005', format('max_tasks must be from 1 to 1000, got %s', claim.max_tasks)
+        );
+    END IF;
+    v_w := ratchet._worker(claim.worker);
+
+    PERFORM ratchet._reclaim(v_w.queues, v_now, 100);
+
+    SELECT array_agg(q.name ORDER BY q.name), array_agg(q.concurrency ORDER BY q.name)
+    INTO v_queues, v_budgets
+    FROM ratchet.queues AS q
+    WHERE q.name = ANY(v_w.queues) AND NOT q.paused;
+    IF v_queues IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- A limited queue admits one claimer at a time, so two claims cannot both
+    -- see the last free slot. Locks are taken in name order.
+    FOR i IN 1 .. cardinality(v_queues) LOOP
+        IF v_budgets[i] IS NOT NULL THEN
+            PERFORM pg_advisory_xact_lock(hashtextextended('ratchet.claim:' || v_queues[i], 0));
+            v_budgets[i] := greatest(
+                v_budgets[i] - (
+                    SELECT count(*) FROM ratchet.tasks AS t
+                    WHERE t.queue = v_queues[i] AND t.lease_expires_at > v_now
+                ),
+                0
+            );
+        END IF;
+    END LOOP;
+
+    -- Lock the best pending rows of each queue, within its free slots.
+    SELECT array_agg(c.run_id ORDER BY c.priority, c.due_at, c.run_id)
+    INTO v_ids
+    FROM (
+        SELECT p.run_id, p.priority, p.due_at
+        FROM unnest(v_queues, v_budgets) AS q (name, budget)
+        CROSS JOIN LATERAL (
+            SELECT p.run_id, p.priority, p.due_at
+            FROM ratchet.pending AS p
+            WHERE
+                p.queue = q.name
+                AND p.due_at <= v_now
+                AND (v_w.workflows IS NULL OR p.workflow = ANY(v_w.workflows))
+            ORDER BY p.priority, p.due_at, p.run_id
+            LIMIT least(coalesce(q.budget, claim.max_tasks), claim.max_tasks)
+            FOR UPDATE SKIP LOCKED
+        ) AS p
+        ORDER BY p.priority, p.due_at, p.run_id
+        LIMIT claim.max_tasks
+    ) AS c;
+    IF v_ids IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- Then their runs; one busy elsewhere (cancel, signal) is left for later.
+    SELECT array_agg(l.id) INTO v_ids
+    FROM (
+        SELECT r.id FROM ratchet.runs AS r
+        WHERE r.id = ANY(v_ids)
+        ORDER BY r.id DESC
+        FOR UPDATE SKIP LOCKED
+    ) AS l;
+    IF v_ids IS NULL THEN
+        RETURN;
+    END IF;
+
+    INSERT INTO ratchet.history (run_id, at, kind, step, detail)
+    SELECT r.id, v_now, 'woken', null, '{"kind": "sleep"}'::jsonb
+    FROM ratchet.runs AS r
+    WHERE r.id = ANY(v_ids) AND r.status = 'sleeping'
+    ORDER BY r.id;
+
+    RETURN QUERY
+    WITH gone AS (
+        DELETE FROM ratchet.pending AS p WHERE p.run_id = ANY(v_ids)
+    ),
+
+    held AS (
+        INSERT INTO ratchet.tasks AS t (
+            id, run_id, worker_id, queue, deadline, claimed_at, lease_expires_at
+        )
+        SELECT
+            nextval('ratchet.task_ids'), r.id, claim.worker, r.queue, r.deadline,
+            v_now, v_now + q.lease
+        FROM ratchet.runs AS r
+        INNER JOIN ratchet.queues AS q ON q.name = r.queue
+        WHERE r.id = ANY(v_ids)
+        ORDER BY r.id
+        RETURNING t.*
+    ),
+
+    started AS (
+        UPDATE ratchet.runs AS r SET
+            status = 'running',
+            started_at = coalesce(r.started_at, v_now)
+        FROM held AS h
+        WHERE r.id = h.run_id
+        RETURNING r.*
+    ),
+
+    logged AS (
+        INSERT INTO ratchet.history (run_id, at, kind, step, detail)
+        SELECT
+            h.run_id, v_now, 'claimed', null,
+            jsonb_build_object(
+                'task', h.id, 'worker', claim.worker, 'attempt', s.attempt,
+                'lease_expires_at', h.lease_expires_at
+            )
+        FROM held AS h
+        INNER JOIN started AS s ON s.id = h.run_id
+        ORDER BY h.run_id
+    )
+
+    SELECT
+        h.id, s.id, s.workflow, s.version, s.queue, s.input, s.attempt,
+        coalesce(cp.checkpoints, '{}'::jsonb), coalesce(cp.names, '{}'::text []),
+        h.lease_expires_at, h.deadline
+    FROM held AS h
+    INNER JOIN started AS s ON s.id = h.run_id
+    LEFT JOIN LATERAL (
+        SELECT
+            jsonb_object_agg(st.name, st.result) AS checkpoints,
+            array_agg(st.name ORDER BY st.seq) AS names
+        FROM ratchet.steps AS st
+        WHERE st.run_id = s.id
+    ) AS cp ON true
+    ORDER BY s.priority, s.id;
+END;
+$$;
