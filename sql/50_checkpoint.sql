@@ -1,0 +1,41 @@
+-- A step checkpoint: (run, step) -> result, written once. The first writer
+-- wins; every later writer gets the stored result back.
+CREATE FUNCTION ratchet.checkpoint(task bigint, step text, result jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now timestamptz := ratchet.now();
+    v_t ratchet.tasks;
+    v_stored jsonb;
+BEGIN
+    PERFORM ratchet._check_step(checkpoint.step);
+    PERFORM ratchet._check_size('result', checkpoint.result);
+    v_t := ratchet._hold(checkpoint.task, v_now);
+
+    INSERT INTO ratchet.steps AS s (run_id, name, kind, result, created_at)
+    VALUES (v_t.run_id, checkpoint.step, 'step', checkpoint.result, v_now)
+    ON CONFLICT ON CONSTRAINT steps_pkey DO NOTHING;
+    IF NOT FOUND THEN
+        SELECT s.result INTO v_stored FROM ratchet.steps AS s
+        WHERE s.run_id = v_t.run_id AND s.name = checkpoint.step;
+        RETURN v_stored;
+    END IF;
+    PERFORM ratchet._durability(v_t.queue);
+    PERFORM ratchet._log(v_t.run_id, 'step', checkpoint.step, null, v_now);
+    RETURN checkpoint.result;
+END;
+$$;
+
+-- The stored checkpoint of a step, if any (callers hold the run).
+CREATE FUNCTION ratchet._step(run_id bigint, step text)
+RETURNS ratchet.steps
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    SELECT s.* FROM ratchet.steps AS s
+    WHERE s.run_id = _step.run_id AND s.name = _step.step;
+$$;

@@ -1,0 +1,57 @@
+-- A durable timer. The step records its wake time on the first call, so a
+-- replay of "sleep 5 minutes" does not restart the timer. While it sleeps the
+-- run is only a pending row due at wake_at: no worker, thread or connection.
+CREATE FUNCTION ratchet.sleep(task bigint, step text, wake_at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now timestamptz := ratchet.now();
+    v_t ratchet.tasks;
+    v_s ratchet.steps;
+    v_wake timestamptz;
+BEGIN
+    PERFORM ratchet._check_step(sleep.step);
+    IF sleep.wake_at IS NULL THEN
+        PERFORM ratchet._raise('RT005', 'sleep: wake_at must not be null');
+    END IF;
+    v_t := ratchet._hold(sleep.task, v_now);
+
+    v_s := ratchet._step(v_t.run_id, sleep.step);
+    IF v_s.run_id IS NULL THEN
+        v_wake := sleep.wake_at;
+        INSERT INTO ratchet.steps (run_id, name, kind, result, created_at)
+        VALUES (
+            v_t.run_id, sleep.step, 'sleep',
+            jsonb_build_object('wake_at', v_wake), v_now
+        );
+    ELSIF v_s.kind = 'sleep' THEN
+        v_wake := (v_s.result ->> 'wake_at')::timestamptz;
+    ELSE
+        -- The name holds another kind of step: its value stands, carry on.
+        RETURN false;
+    END IF;
+
+    IF v_wake <= v_now THEN
+        IF v_s.run_id IS NULL THEN
+            PERFORM ratchet._log(
+                v_t.run_id, 'step', sleep.step, jsonb_build_object('wake_at', v_wake), v_now
+            );
+        END IF;
+        RETURN false;
+    END IF;
+
+    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
+    UPDATE ratchet.runs AS r SET status = 'sleeping' WHERE r.id = v_t.run_id;
+    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
+    SELECT r.id, r.queue, r.workflow, r.priority, v_wake
+    FROM ratchet.runs AS r WHERE r.id = v_t.run_id;
+    PERFORM ratchet._durability(v_t.queue);
+    PERFORM ratchet._log(
+        v_t.run_id, 'sleeping', sleep.step, jsonb_build_object('wake_at', v_wake), v_now
+    );
+    RETURN true;
+END;
+$$;

@@ -1,0 +1,43 @@
+-- Re-queue a failed or cancelled run. Its completed steps stay completed;
+-- error, output and failure counts are cleared and the attempt goes up.
+-- A run whose deadline has passed gets a new window of the same length.
+CREATE FUNCTION ratchet.retry(run bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now timestamptz := ratchet.now();
+    v_r ratchet.runs;
+BEGIN
+    SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = retry.run FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM ratchet._raise('RT006', format('unknown run %s', retry.run));
+    END IF;
+    IF v_r.status NOT IN ('failed', 'cancelled') THEN
+        PERFORM ratchet._raise(
+            'RT008', format('run %s is %s: only failed or cancelled runs can be retried', v_r.id, v_r.status)
+        );
+    END IF;
+    UPDATE ratchet.runs AS r SET
+        status = 'queued',
+        error = null,
+        output = null,
+        finished_at = null,
+        failures = '{}',
+        attempt = r.attempt + 1,
+        deadline = CASE
+            WHEN r.deadline <= v_now THEN v_now + (r.deadline - r.created_at)
+            ELSE r.deadline
+        END
+    WHERE r.id = v_r.id;
+    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
+    VALUES (v_r.id, v_r.queue, v_r.workflow, v_r.priority, v_now);
+    PERFORM ratchet._log(
+        v_r.id, 'retried', null, jsonb_build_object('previous_status', v_r.status), v_now
+    );
+    PERFORM ratchet._durability(v_r.queue);
+    PERFORM ratchet._wake(v_r.queue);
+END;
+$$;

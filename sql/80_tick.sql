@@ -1,0 +1,105 @@
+-- One maintenance pass. Safe to call from many sessions at once: every part
+-- skips rows another session holds, and each part is bounded per call.
+CREATE FUNCTION ratchet.tick()
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_now timestamptz := ratchet.now();
+    v_batch constant integer := 1000;
+    v_reclaimed integer;
+    v_timed_out integer := 0;
+    v_woken integer := 0;
+    v_deadlines integer;
+    v_purged integer;
+    v_r ratchet.runs;
+BEGIN
+    v_reclaimed := ratchet._reclaim(null, v_now, v_batch);
+
+    -- Awaits whose timeout has passed record {"timed_out": true}.
+    FOR v_r IN
+        SELECT r.* FROM ratchet.runs AS r
+        WHERE r.wait_until <= v_now AND r.wait_until IS NOT NULL
+        ORDER BY r.id DESC
+        LIMIT v_batch
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        IF v_r.status <> 'waiting' THEN
+            CONTINUE;
+        END IF;
+        PERFORM ratchet._resume(v_r, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out');
+        v_timed_out := v_timed_out + 1;
+    END LOOP;
+
+    v_deadlines := ratchet._enforce_deadlines(v_now, v_batch);
+
+    -- Sleepers past their wake time are claimable already; mark them queued
+    -- so queue_stats shows them as ready work.
+    WITH due AS (
+        SELECT r.id FROM ratchet.runs AS r
+        INNER JOIN ratchet.pending AS p ON p.run_id = r.id
+        WHERE p.due_at <= v_now AND r.status = 'sleeping'
+        ORDER BY r.id DESC
+        LIMIT v_batch
+        FOR UPDATE OF r SKIP LOCKED
+    ),
+
+    flipped AS (
+        UPDATE ratchet.runs AS r SET status = 'queued'
+        FROM due AS d WHERE r.id = d.id
+        RETURNING r.id
+    ),
+
+    logged AS (
+        INSERT INTO ratchet.history (run_id, at, kind, step, detail)
+        SELECT f.id, v_now, 'woken', null, '{"kind": "sleep"}'::jsonb FROM flipped AS f
+    )
+
+    SELECT count(*) INTO v_woken FROM flipped;
+
+    v_purged := ratchet._purge(v_now, v_batch);
+
+    RETURN jsonb_build_object(
+        'reclaimed', v_reclaimed,
+        'timed_out', v_timed_out,
+        'woken', v_woken,
+        'deadlines', v_deadlines,
+        'purged', v_purged
+    );
+END;
+$$;
+
+-- Deletes finished runs older than their queue's retention, with their
+-- history, steps, events and waits, a batch at a time.
+CREATE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_ids bigint [];
+BEGIN
+    SELECT array_agg(d.id) INTO v_ids
+    FROM (
+        SELECT r.id FROM ratchet.runs AS r
+        INNER JOIN ratchet.queues AS q ON q.name = r.queue
+        WHERE r.finished_at IS NOT NULL AND r.finished_at < _purge.at - q.retention
+        ORDER BY r.finished_at
+        LIMIT _purge.max_rows
+        FOR UPDATE OF r SKIP LOCKED
+    ) AS d;
+    IF v_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM ratchet.history AS h WHERE h.run_id = ANY(v_ids);
+    DELETE FROM ratchet.steps AS s WHERE s.run_id = ANY(v_ids);
+    DELETE FROM ratchet.events AS e WHERE e.run_id = ANY(v_ids);
+    DELETE FROM ratchet.fenced_tasks AS f WHERE f.run_id = ANY(v_ids);
+    DELETE FROM ratchet.run_waits AS w WHERE w.awaited = ANY(v_ids) OR w.waiter = ANY(v_ids);
+    DELETE FROM ratchet.runs AS r WHERE r.id = ANY(v_ids);
+    RETURN cardinality(v_ids);
+END;
+$$;

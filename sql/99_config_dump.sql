@@ -1,0 +1,20 @@
+-- Runtime tables belong in pg_dump output (extension script only). The
+-- default queue is created by CREATE EXTENSION itself, so a restore must not
+-- insert it again.
+SELECT pg_catalog.pg_extension_config_dump('ratchet.queues', $$WHERE name <> 'default'$$);
+SELECT pg_catalog.pg_extension_config_dump('ratchet.workflows', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.workers', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.runs', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.pending', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.tasks', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.fenced_tasks', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.history', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.steps', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.events', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.run_waits', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.task_ids', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.workers_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.runs_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.steps_seq_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.events_id_seq', '');
