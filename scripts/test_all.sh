@@ -40,22 +40,24 @@ else
     esac
 fi
 
-# --- recap -----------------------------------------------------------------------------------
+# --- recap ---------------------------------------------------------------------------------
+# The verdict first; pytest's own summary line last, as the closing line of the run.
 banner "summary"
-printf 'lint:   %s\n' "${status[lint]}"
-printf 'pgtap:  %s\n' "${status[pgtap]}"
-grep -E '^(Files=|Result:|All tests successful|Failed [0-9]+/)' "$LOGDIR/pgtap.log" | sed 's/^/        /'
-grep -E '^(packaging: FAIL|run_pgtap: packaging checks)' "$LOGDIR/pgtap.log" | sed 's/^/        /'
-printf 'pytest: %s\n' "${status[pytest]}"
-[[ -f $LOGDIR/pytest.log ]] &&
-    grep -E '(passed|failed|error|skipped|no tests ran)' "$LOGDIR/pytest.log" | tail -n 1 | sed 's/^/        /'
-
 failed=()
 for suite in lint pgtap pytest; do
     [[ ${status[$suite]} == FAIL ]] && failed+=("$suite")
 done
+verdict="lint ${status[lint]}, pgtap ${status[pgtap]}, pytest ${status[pytest]}"
 if ((${#failed[@]})); then
-    echo "make test: FAILED (${failed[*]})"
-    exit 1
+    echo "make test: FAILED: ${failed[*]} ($verdict)"
+else
+    echo "make test: all suites passed ($verdict)"
 fi
-echo "make test: all suites passed"
+echo "pg_prove:"
+grep -E '^(Files=|Result:|Failed [0-9]+/)' "$LOGDIR/pgtap.log" | sed 's/^/    /'
+grep -E '^(packaging: FAIL|run_pgtap: (packaging checks|no pgTAP))' "$LOGDIR/pgtap.log" | sed 's/^/    /'
+if [[ -f $LOGDIR/pytest.log ]]; then
+    echo "pytest:"
+    grep -E '(passed|failed|error|skipped|no tests ran)' "$LOGDIR/pytest.log" | tail -n 1
+fi
+((${#failed[@]} == 0))
