@@ -1,0 +1,488 @@
+"""Worker: claims tasks, runs workflow bodies, reports the outcome.
+
+Threads of one worker process:
+
+* the main loop (``run``): claims up to the free slots, hands tasks to the executors,
+  calls ``ratchet.tick()`` every few seconds, and sleeps with backoff when idle;
+* ``concurrency`` executor threads, each with its own event loop for ``async`` bodies;
+* a heartbeat thread extending the leases of held tasks every lease/3;
+* a listener on a dedicated connection, ``LISTEN ratchet_<queue>``, that wakes the main
+  loop early. NOTIFY is only a hint: polling alone is correct, just slower.
+
+Every database call survives a Postgres restart: the pool replaces broken connections and
+the loops retry with backoff. A body's own engine calls are idempotent and retried too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import queue as queue_mod
+import signal
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+from . import queries
+from .context import CALL_RETRY_SECONDS, AsyncContext, ClaimedTask, Context, Suspend
+from .database import backoff_delays, jsonb
+from .errors import (
+    RatchetError,
+    RunCancelled,
+    RunFailed,
+    TaskNotHeld,
+    UnknownWorker,
+    UnknownWorkflow,
+    is_transient,
+)
+
+if TYPE_CHECKING:
+    from .app import App
+
+log = logging.getLogger("pgratchet.worker")
+
+DEFAULT_LEASE = 30.0
+MAX_TRACEBACK_CHARS = 16_000
+
+
+@dataclass
+class _InFlight:
+    claimed: ClaimedTask
+    lease_seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class WorkerStats:
+    claimed: int = 0
+    completed: int = 0
+    failed: int = 0
+    suspended: int = 0
+    abandoned: int = 0
+
+
+class Worker:
+    """Runs the bodies of an :class:`App`'s workflows. Create it with ``app.worker()``.
+
+    ``poll_interval`` is the longest pause between claims when idle (backoff starts at
+    50 ms). ``shutdown_grace`` is how long a graceful stop waits for in-flight bodies
+    before handing their tasks back.
+    """
+
+    def __init__(
+        self,
+        app: App,
+        queues: Iterable[str] | None = None,
+        concurrency: int = 8,
+        name: str | None = None,
+        poll_interval: float = 1.0,
+        *,
+        tick_interval: float = 5.0,
+        shutdown_grace: float = 30.0,
+        listen: bool = True,
+        handle_signals: bool = True,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.app = app
+        self._queues = list(queues) if queues is not None else None
+        self.concurrency = concurrency
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.poll_interval = poll_interval
+        self.tick_interval = tick_interval
+        self.shutdown_grace = shutdown_grace
+        self.listen = listen
+        self.handle_signals = handle_signals
+        self.worker_id: int | None = None
+        self.stats = WorkerStats()
+
+        self._stop = threading.Event()  # stop claiming
+        self._hard_stop = threading.Event()  # stop waiting for in-flight bodies
+        self._closing = threading.Event()  # stop heartbeats and listener
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._inflight: dict[int, _InFlight] = {}
+        self._work: queue_mod.Queue[ClaimedTask | None] = queue_mod.Queue()
+        self._threads: list[threading.Thread] = []
+        self._local = threading.local()
+
+    # --- public -------------------------------------------------------------------------
+    @property
+    def queues(self) -> list[str]:
+        if self._queues is not None:
+            return self._queues
+        return sorted({wf.queue for wf in self.app.workflows.values()}) or ["default"]
+
+    def stop(self) -> None:
+        """Ask the worker to stop (graceful). Safe from any thread or a signal handler."""
+        self._stop.set()
+        self._wake.set()
+
+    def run(self, stop_when_idle: float | None = None) -> None:
+        """Claim and run tasks until ``stop()``, SIGTERM/SIGINT, or (with ``stop_when_idle``)
+        that many seconds with nothing in flight and nothing to claim."""
+        self._stop.clear()
+        self._hard_stop.clear()
+        self._closing.clear()
+        self.app.db.ensure_capacity(self.concurrency + 3)
+        self._retrying("register workflows", self.app.register)
+        self._register()
+        previous = self._install_signal_handlers()
+        try:
+            self._start_threads()
+            self._loop(stop_when_idle)
+        finally:
+            self._shutdown()
+            self._restore_signal_handlers(previous)
+
+    # --- main loop ----------------------------------------------------------------------
+    def _loop(self, stop_when_idle: float | None) -> None:
+        delays = backoff_delays(0.05, self.poll_interval, jitter=0.2)
+        last_tick = 0.0
+        idle_since: float | None = None
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now - last_tick >= self.tick_interval:
+                self._tick()
+                last_tick = now
+            self._wake.clear()
+            free = self.concurrency - self._inflight_count()
+            claimed: list[ClaimedTask] = []
+            if free > 0:
+                try:
+                    claimed = self._claim(free)
+                except UnknownWorker:
+                    log.warning("worker %s was deregistered; registering again", self.worker_id)
+                    self._register()
+                    continue
+                except (psycopg.Error, RatchetError) as exc:
+                    if not is_transient(exc):
+                        log.exception("claim failed")
+                    else:
+                        log.warning("claim failed: %s", _first_line(exc))
+                    self._stop.wait(next(delays) + 0.5)
+                    continue
+            if claimed:
+                idle_since = None
+                delays = backoff_delays(0.05, self.poll_interval, jitter=0.2)
+                for task in claimed:
+                    self._dispatch(task)
+                continue
+            if self._inflight_count():
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            pause = next(delays)
+            if stop_when_idle is not None and idle_since is not None:
+                left = stop_when_idle - (time.monotonic() - idle_since)
+                if left <= 0:
+                    log.info("idle for %.1fs; stopping", stop_when_idle)
+                    break
+                pause = min(pause, left)
+            if self._wake.wait(pause):
+                delays = backoff_delays(0.05, self.poll_interval, jitter=0.2)
+
+    def _claim(self, n: int) -> list[ClaimedTask]:
+        rows = self.app.db.execute(queries.CLAIM, (self.worker_id, n), rows="dict")
+        return [ClaimedTask.from_row(row) for row in rows]
+
+    def _dispatch(self, task: ClaimedTask) -> None:
+        lease = DEFAULT_LEASE
+        if task.lease_expires_at is not None and task.claimed_at is not None:
+            lease = max((task.lease_expires_at - task.claimed_at).total_seconds(), 0.3)
+        with self._lock:
+            self._inflight[task.task] = _InFlight(task, lease)
+        self.stats.claimed += 1
+        log.debug("claimed task %s of run %s (%s)", task.task, task.run, task.workflow)
+        self._work.put(task)
+
+    def _tick(self) -> None:
+        try:
+            self.app.db.execute(queries.TICK)
+        except (psycopg.Error, RatchetError) as exc:
+            log.warning("tick failed: %s", _first_line(exc))
+
+    # --- executing a task -----------------------------------------------------------------
+    def _executor(self) -> None:
+        while True:
+            task = self._work.get()
+            if task is None:
+                break
+            try:
+                self._execute(task)
+            except BaseException:
+                log.exception("unexpected error running task %s", task.task)
+            finally:
+                with self._lock:
+                    self._inflight.pop(task.task, None)
+                self._wake.set()
+        loop = getattr(self._local, "loop", None)
+        if loop is not None:
+            loop.close()
+
+    def _execute(self, task: ClaimedTask) -> None:
+        started = time.monotonic()
+        wf = self.app.workflows.get(task.workflow)
+        ctx = Context(self.app, task)
+        label = f"run {task.run} ({task.workflow}) attempt {task.attempt}"
+        try:
+            if wf is None:
+                raise UnknownWorkflow(f"this worker has no code for workflow {task.workflow!r}")
+            if wf.version != task.version:
+                log.warning(
+                    "%s: run started on version %s, this worker has %s",
+                    label,
+                    task.version,
+                    wf.version,
+                )
+            if wf.is_async:
+                output = self._event_loop().run_until_complete(
+                    wf.fn(AsyncContext(ctx), **task.input)
+                )
+            else:
+                output = wf.fn(ctx, **task.input)
+        except Suspend as why:
+            self.stats.suspended += 1
+            log.info("%s: suspended (%s)", label, why)
+            return
+        except BaseException as exc:
+            if ctx.lost is not None:
+                self._abandon(label, ctx.lost)
+                return
+            self._fail(ctx, label, exc)
+            return
+        if ctx.lost is not None:
+            self._abandon(label, ctx.lost)
+            return
+        try:
+            param = jsonb(output, "workflow output")
+        except TypeError as exc:
+            self._fail(ctx, label, exc, retryable=False)
+            return
+        try:
+            self.app.db.execute(queries.COMPLETE, (task.task, param), retry_for=CALL_RETRY_SECONDS)
+        except (TaskNotHeld, RunCancelled) as exc:
+            self._abandon(label, exc)
+            return
+        except (psycopg.Error, RatchetError) as exc:
+            log.error("%s: could not record completion: %s", label, _first_line(exc))
+            return
+        self.stats.completed += 1
+        log.info("%s: completed in %.2fs", label, time.monotonic() - started)
+
+    def _fail(
+        self, ctx: Context, label: str, exc: BaseException, *, retryable: bool | None = None
+    ) -> None:
+        failure = ctx.failure_step_for(exc)
+        step = failure.step if failure else None
+        max_attempts = failure.max_attempts if failure else None
+        if retryable is None:
+            retryable = bool(getattr(exc, "retryable", True))
+        error: dict[str, Any] = {
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "traceback": "".join(traceback.format_exception(exc))[-MAX_TRACEBACK_CHARS:],
+        }
+        if step is not None:
+            error["step"] = step
+        if isinstance(exc, RunFailed):
+            error["cause"] = exc.error
+        try:
+            outcome = self.app.db.value(
+                queries.FAIL,
+                (ctx.task, jsonb(error, "error"), step, retryable, max_attempts),
+                retry_for=CALL_RETRY_SECONDS,
+            )
+        except (TaskNotHeld, RunCancelled) as lost:
+            self._abandon(label, lost)
+            return
+        except (psycopg.Error, RatchetError) as err:
+            log.error("%s: could not record failure: %s", label, _first_line(err))
+            return
+        self.stats.failed += 1
+        where = f" in step {step!r}" if step else ""
+        log.warning("%s: %s%s: %s -> %s", label, type(exc).__name__, where, exc, outcome)
+
+    def _abandon(self, label: str, why: BaseException) -> None:
+        self.stats.abandoned += 1
+        log.info("%s: abandoned (%s)", label, _first_line(why))
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        loop = getattr(self._local, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = asyncio.new_event_loop()
+            self._local.loop = loop
+        return loop
+
+    # --- heartbeats, wakeups ------------------------------------------------------------
+    def _heartbeat_loop(self) -> None:
+        while not self._closing.is_set():
+            with self._lock:
+                leases = [f.lease_seconds for f in self._inflight.values()]
+            interval = min(max(min(leases) / 3, 0.2), 10.0) if leases else 5.0
+            if self._closing.wait(interval):
+                break
+            try:
+                self.app.db.execute(queries.HEARTBEAT, (self.worker_id,))
+            except UnknownWorker:
+                if not self._stop.is_set():
+                    log.warning("heartbeat: worker %s unknown; registering again", self.worker_id)
+                    with contextlib.suppress(psycopg.Error, RatchetError):
+                        self._register(retry=False)
+            except (psycopg.Error, RatchetError) as exc:
+                log.warning("heartbeat failed: %s", _first_line(exc))
+
+    def _listen_loop(self) -> None:
+        channels = [queries.channel_for(q) for q in self.queues]
+        delays = backoff_delays(0.2, 10.0)
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(self.app.db.dsn, autocommit=True) as conn:
+                    for channel in channels:
+                        conn.execute(queries.listen(channel))
+                    delays = backoff_delays(0.2, 10.0)
+                    self._wake.set()  # we may have missed notifications while away
+                    while not self._closing.is_set():
+                        for _note in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as exc:
+                if self._closing.is_set():
+                    break
+                pause = next(delays)
+                log.debug(
+                    "listener lost its connection (%s); retry in %.1fs", _first_line(exc), pause
+                )
+                self._closing.wait(pause)
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def _register(self, *, retry: bool = True) -> None:
+        names = sorted(self.app.workflows) or None
+
+        def call() -> None:
+            self.worker_id = self.app.db.value(
+                queries.REGISTER_WORKER, (self.name, self.queues, names)
+            )
+
+        if retry:
+            self._retrying("register worker", call)
+        else:
+            call()
+        log.info(
+            "worker %s registered as %s on queues %s (concurrency %d)",
+            self.name,
+            self.worker_id,
+            ", ".join(self.queues),
+            self.concurrency,
+        )
+
+    def _retrying(self, what: str, fn: Any) -> None:
+        delays = backoff_delays(0.2, 5.0)
+        while True:
+            try:
+                fn()
+                return
+            except psycopg.Error as exc:
+                if not is_transient(exc) or self._stop.is_set():
+                    raise
+                pause = next(delays)
+                log.warning(
+                    "%s: database unavailable (%s); retrying in %.1fs",
+                    what,
+                    _first_line(exc),
+                    pause,
+                )
+                time.sleep(pause)
+
+    def _start_threads(self) -> None:
+        self._threads = [
+            threading.Thread(target=self._executor, name=f"pgratchet-exec-{i}", daemon=True)
+            for i in range(self.concurrency)
+        ]
+        self._threads.append(
+            threading.Thread(target=self._heartbeat_loop, name="pgratchet-heartbeat", daemon=True)
+        )
+        if self.listen:
+            self._threads.append(
+                threading.Thread(target=self._listen_loop, name="pgratchet-listen", daemon=True)
+            )
+        for thread in self._threads:
+            thread.start()
+
+    def _shutdown(self) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + self.shutdown_grace
+        if self._inflight_count():
+            log.info(
+                "stopping: waiting up to %.0fs for %d task(s) in flight",
+                self.shutdown_grace,
+                self._inflight_count(),
+            )
+        while (
+            self._inflight_count() and time.monotonic() < deadline and not self._hard_stop.is_set()
+        ):
+            self._wake.wait(0.1)
+            self._wake.clear()
+        for _ in range(self.concurrency):
+            self._work.put(None)
+        self._closing.set()
+        left = self._inflight_count()
+        if self.worker_id is not None:
+            try:
+                handed = self.app.db.value(
+                    queries.DEREGISTER_WORKER, (self.worker_id,), retry_for=5.0
+                )
+                log.info("worker %s deregistered; %s task(s) handed back", self.worker_id, handed)
+            except (psycopg.Error, RatchetError) as exc:
+                log.warning("deregister failed (%s); leases will expire instead", _first_line(exc))
+        if left:
+            log.warning("%d task(s) were still running and have been handed back", left)
+        for thread in self._threads:
+            if thread.name.startswith("pgratchet-exec") and left:
+                continue  # a body that is still running cannot be interrupted: leave it
+            thread.join(timeout=2.0)
+
+    def _inflight_count(self) -> int:
+        with self._lock:
+            return len(self._inflight)
+
+    def _install_signal_handlers(self) -> dict[int, Any] | None:
+        if not self.handle_signals or threading.current_thread() is not threading.main_thread():
+            return None
+        previous: dict[int, Any] = {}
+
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            if self._stop.is_set():
+                log.warning("second %s: stopping now", signal.Signals(signum).name)
+                self._hard_stop.set()
+            else:
+                log.info("%s: finishing in-flight work, then stopping", signal.Signals(signum).name)
+            self.stop()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, handler)
+        return previous
+
+    @staticmethod
+    def _restore_signal_handlers(previous: dict[int, Any] | None) -> None:
+        for sig, old in (previous or {}).items():
+            signal.signal(sig, old)
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.name} id={self.worker_id} queues={self.queues}>"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+__all__ = ["Worker", "WorkerStats"]
