@@ -87,7 +87,7 @@ END;
 $$;
 
 -- Unknown option keys are a typo more often than not: refuse them.
-CREATE FUNCTION ratchet._check_options(fn text, options jsonb, allowed text [])
+CREATE FUNCTION ratchet._check_options(fn text, options jsonb, allowed text[])
 RETURNS jsonb
 LANGUAGE plpgsql
 IMMUTABLE

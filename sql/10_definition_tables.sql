@@ -37,8 +37,8 @@ COMMENT ON TABLE ratchet.workflows IS
 CREATE TABLE ratchet.workers (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name text NOT NULL,
-    queues text [] NOT NULL CHECK (cardinality(queues) > 0),
-    workflows text [],
+    queues text[] NOT NULL CHECK (cardinality(queues) > 0),
+    workflows text[],
     registered_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL,
     deregistered_at timestamptz,

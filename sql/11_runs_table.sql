@@ -28,7 +28,7 @@ CREATE TABLE ratchet.runs (
     wait_step text,
     wait_event text,
     wait_until timestamptz,
-    wait_runs bigint [],
+    wait_runs bigint[],
     created_at timestamptz NOT NULL,
     started_at timestamptz,
     finished_at timestamptz,

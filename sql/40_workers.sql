@@ -1,7 +1,7 @@
 -- Workers register, heartbeat to keep their leases, and deregister.
 
 CREATE FUNCTION ratchet.register_worker(
-    name text, queues text [], workflows text [] DEFAULT null
+    name text, queues text[], workflows text[] DEFAULT null
 )
 RETURNS bigint
 LANGUAGE plpgsql

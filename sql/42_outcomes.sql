@@ -31,7 +31,7 @@ END;
 $$;
 
 -- The await_runs result: one object per run, in the order given.
-CREATE FUNCTION ratchet._run_outcomes(runs bigint [])
+CREATE FUNCTION ratchet._run_outcomes(runs bigint[])
 RETURNS jsonb
 LANGUAGE sql
 STABLE
@@ -173,7 +173,7 @@ $$;
 
 -- Reclaims expired leases (in the given queues, or all when null). Skips
 -- runs another session is busy with: the next pass gets them.
-CREATE FUNCTION ratchet._reclaim(queues text [], at timestamptz, max_rows integer)
+CREATE FUNCTION ratchet._reclaim(queues text[], at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = ''

@@ -12,7 +12,7 @@ RETURNS TABLE (
     input jsonb,
     attempt integer,
     checkpoints jsonb,
-    steps text [],
+    steps text[],
     lease_expires_at timestamptz,
     deadline timestamptz
 )
@@ -23,9 +23,9 @@ AS $$
 DECLARE
     v_now timestamptz := ratchet.now();
     v_w ratchet.workers;
-    v_queues text [];
-    v_budgets integer [];
-    v_ids bigint [];
+    v_queues text[];
+    v_budgets integer[];
+    v_ids bigint[];
 BEGIN
     IF claim.max_tasks IS NULL OR claim.max_tasks NOT BETWEEN 1 AND 1000 THEN
         PERFORM ratchet._raise(
@@ -144,7 +144,7 @@ BEGIN
 
     SELECT
         h.id, s.id, s.workflow, s.version, s.queue, s.input, s.attempt,
-        coalesce(cp.checkpoints, '{}'::jsonb), coalesce(cp.names, '{}'::text []),
+        coalesce(cp.checkpoints, '{}'::jsonb), coalesce(cp.names, '{}'::text[]),
         h.lease_expires_at, h.deadline
     FROM held AS h
     INNER JOIN started AS s ON s.id = h.run_id

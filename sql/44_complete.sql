@@ -41,7 +41,7 @@ $$;
 -- A batch of completions in one transaction (one commit for many tasks).
 -- Tasks no longer held are skipped, not raised: the returned ids say which
 -- completed. outputs is a JSON array aligned with tasks, or null.
-CREATE FUNCTION ratchet.complete_many(tasks bigint [], outputs jsonb DEFAULT null)
+CREATE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
 RETURNS SETOF bigint
 LANGUAGE plpgsql
 SET search_path = ''

@@ -39,7 +39,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.await_runs(task bigint, step text, runs bigint [])
+CREATE FUNCTION ratchet.await_runs(task bigint, step text, runs bigint[])
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
@@ -51,7 +51,7 @@ DECLARE
     v_s ratchet.steps;
     v_own bigint;
     v_missing bigint;
-    v_open bigint [];
+    v_open bigint[];
     v_result jsonb;
 BEGIN
     PERFORM ratchet._check_step(await_runs.step);

@@ -10,7 +10,7 @@ AS $$
 DECLARE
     v_now timestamptz := ratchet.now();
     v_root ratchet.runs;
-    v_ids bigint [];
+    v_ids bigint[];
     v_id bigint;
     v_error jsonb;
 BEGIN

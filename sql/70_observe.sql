@@ -46,7 +46,7 @@ oldest AS (
         p.queue,
         min(p.due_at) AS due_at
     FROM ratchet.pending AS p
-    INNER JOIN ratchet.runs AS r ON r.id = p.run_id
+    INNER JOIN ratchet.runs AS r ON p.run_id = r.id
     WHERE r.status = 'queued'
     GROUP BY p.queue
 )
@@ -66,8 +66,8 @@ SELECT
         WHEN o.due_at IS NOT NULL THEN greatest(ratchet.now() - o.due_at, interval '0')
     END AS oldest_queued_age
 FROM ratchet.queues AS q
-LEFT JOIN counts AS c ON c.queue = q.name
-LEFT JOIN oldest AS o ON o.queue = q.name;
+LEFT JOIN counts AS c ON q.name = c.queue
+LEFT JOIN oldest AS o ON q.name = o.queue;
 
 COMMENT ON VIEW ratchet.queue_stats IS
 'Per queue: runs by status, the age of the oldest queued run, the limit.';

@@ -80,7 +80,7 @@ SET search_path = ''
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_ids bigint [];
+    v_ids bigint[];
 BEGIN
     SELECT array_agg(d.id) INTO v_ids
     FROM (
