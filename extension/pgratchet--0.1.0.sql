@@ -1778,7 +1778,8 @@ BEGIN
 END;
 $$;
 
--- A batch of completions in one transaction (one commit for many tasks).
+-- A batch of completions in one transaction (one commit for many tasks),
+-- set-based so a batch costs a few statements, not a few per task.
 -- Tasks no longer held are skipped, not raised: the returned ids say which
 -- completed. outputs is a JSON array aligned with tasks, or null.
 CREATE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
@@ -1789,37 +1790,79 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_now timestamptz := ratchet.now();
-    v_item record;
-    v_t ratchet.tasks;
+    v_outputs jsonb := nullif(complete_many.outputs, 'null'::jsonb);
+    v_done bigint[];
+    v_runs bigint[];
+    v_run bigint;
 BEGIN
-    IF complete_many.outputs IS NOT NULL AND complete_many.outputs <> 'null'::jsonb AND (
-        jsonb_typeof(complete_many.outputs) <> 'array'
-        OR jsonb_array_length(complete_many.outputs) <> coalesce(cardinality(complete_many.tasks), 0)
+    IF v_outputs IS NOT NULL AND (
+        jsonb_typeof(v_outputs) <> 'array'
+        OR jsonb_array_length(v_outputs) <> coalesce(cardinality(complete_many.tasks), 0)
     ) THEN
         PERFORM ratchet._raise(
             'RT005', 'complete_many: outputs must be a JSON array with one element per task'
         );
     END IF;
-    FOR v_item IN
-        SELECT t.id, t.run_id, u.ord
-        FROM unnest(complete_many.tasks) WITH ORDINALITY AS u (id, ord)
-        INNER JOIN ratchet.tasks AS t ON t.id = u.id
-        ORDER BY t.run_id DESC
+    PERFORM ratchet._check_size('output', o.value)
+    FROM jsonb_array_elements(v_outputs) AS o (value);
+
+    -- Lock the runs first (the engine's lock order), newest first.
+    PERFORM 1 FROM ratchet.runs AS r
+    WHERE r.id IN (
+        SELECT t.run_id FROM ratchet.tasks AS t WHERE t.id = ANY(complete_many.tasks)
+    )
+    ORDER BY r.id DESC
+    FOR UPDATE;
+
+    -- Under those locks, the tasks still held.
+    WITH held AS (
+        DELETE FROM ratchet.tasks AS t
+        WHERE
+            t.id = ANY(complete_many.tasks)
+            AND t.lease_expires_at > v_now
+            AND (t.deadline IS NULL OR t.deadline > v_now)
+        RETURNING t.id, t.run_id, t.queue
+    ),
+
+    finished AS (
+        UPDATE ratchet.runs AS r SET
+            status = 'completed',
+            output = nullif(v_outputs -> (u.ord::integer - 1), 'null'::jsonb),
+            finished_at = v_now
+        FROM held AS h
+        INNER JOIN unnest(complete_many.tasks) WITH ORDINALITY AS u (id, ord) ON h.id = u.id
+        WHERE r.id = h.run_id
+        RETURNING r.id
+    ),
+
+    logged AS (
+        INSERT INTO ratchet.history (run_id, at, kind, step, detail)
+        SELECT h.run_id, v_now, 'completed', null, jsonb_build_object('task', h.id)
+        FROM held AS h
+        ORDER BY h.run_id
+    ),
+
+    async AS (
+        SELECT set_config('synchronous_commit', 'off', true)
+        FROM ratchet.queues AS q
+        WHERE q.durability = 'async' AND q.name IN (SELECT h.queue FROM held AS h)
+        LIMIT 1
+    )
+
+    SELECT array_agg(h.id ORDER BY h.id), array_agg(h.run_id) INTO v_done, v_runs
+    FROM held AS h
+    LEFT JOIN async AS a ON true
+    WHERE h.run_id IN (SELECT f.id FROM finished AS f);
+
+    -- Fan-in only for runs someone awaits.
+    FOR v_run IN
+        SELECT DISTINCT w.awaited FROM ratchet.run_waits AS w
+        WHERE w.awaited = ANY(v_runs)
+        ORDER BY w.awaited DESC
     LOOP
-        PERFORM ratchet._check_size('output', complete_many.outputs -> (v_item.ord::integer - 1));
-        PERFORM 1 FROM ratchet.runs AS r WHERE r.id = v_item.run_id FOR UPDATE;
-        SELECT * INTO v_t FROM ratchet.tasks AS t
-        WHERE t.id = v_item.id AND t.lease_expires_at > v_now
-            AND (t.deadline IS NULL OR t.deadline > v_now);
-        IF NOT FOUND THEN
-            CONTINUE;
-        END IF;
-        PERFORM ratchet._durability(v_t.queue);
-        PERFORM ratchet._complete(
-            v_t, nullif(complete_many.outputs -> (v_item.ord::integer - 1), 'null'::jsonb), v_now
-        );
-        RETURN NEXT v_t.id;
+        PERFORM ratchet._finished(v_run, v_now);
     END LOOP;
+    RETURN QUERY SELECT unnest(v_done);
 END;
 $$;
 
