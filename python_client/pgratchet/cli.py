@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # The pool reports every failed reconnect; the worker logs its own, calmer summary.
+    logging.getLogger("psycopg.pool").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     try:
         return int(args.func(args) or 0)
     except RatchetError as exc:
