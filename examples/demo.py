@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from examples import pipeline  # noqa: E402
-
 from pgratchet import display  # noqa: E402
 
 TIMEOUT = 90.0
