@@ -78,8 +78,19 @@ if [[ ! -f $PYPROJECT ]]; then
     exit 0
 fi
 
-if [[ ! -f $STAMP || $PYPROJECT -nt $STAMP ]]; then
-    log "pip install -e python_client[dev]"
+reason=
+if [[ ! -f $STAMP ]]; then
+    reason="new virtualenv"
+elif [[ $PYPROJECT -nt $STAMP ]]; then
+    reason="python_client/pyproject.toml changed"
+elif ! "$VENV/bin/python" -c 'import pgratchet; assert pgratchet.__file__' >/dev/null 2>&1; then
+    # An editable install made while the package was incomplete maps pgratchet to a
+    # namespace package (no __init__.py then): rebuild it.
+    reason="pgratchet does not import as a package"
+fi
+
+if [[ -n $reason ]]; then
+    log "pip install -e python_client[dev] ($reason)"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         -e "$ROOT/python_client[dev]" </dev/null
     touch "$STAMP"
