@@ -1,0 +1,319 @@
+"""pgratchet: W1, W2, W3, W4, through the SQL contract (and the Python client where noted).
+
+W1 enqueue: ratchet.start_many, 1,000 runs per call. W1 processing: WORKERS threads, each with
+its own connection and a registered worker, loop on one transaction per batch:
+claim(worker, BATCH) -> rows to Python -> (no-op handler) -> complete_many(tasks) -> COMMIT.
+
+W2 (mode "sql"): the same loop, but each claimed run executes its steps as
+ratchet.checkpoint() calls in autocommit, one commit per step (the engine's durability
+contract), and the batch ends with one complete_many. W2 (mode "client"): the Python client's
+own worker with ctx.step(), concurrency CLIENT_CONCURRENCY.
+
+W3 (mode "client"): an idle `app.worker()` (LISTEN/NOTIFY + polling), runs started with
+app.start(). W4: the W1 loop in a child process, fed by start_many.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any
+
+import common
+import psycopg
+from psycopg.types.json import Jsonb
+
+NAME = "pgratchet"
+common.set_name(NAME)
+WORKLOADS = ("w1", "w2", "w3", "w4")
+ENQUEUE_BATCH = 1000
+BATCH = int(os.environ.get("BENCH_PGRATCHET_BATCH", "500"))
+WORKERS = int(os.environ.get("BENCH_PGRATCHET_WORKERS", "2"))
+W2_WORKERS = int(os.environ.get("BENCH_PGRATCHET_W2_WORKERS", "16"))
+W2_BATCH = int(os.environ.get("BENCH_PGRATCHET_W2_BATCH", "20"))
+CLIENT_CONCURRENCY = int(os.environ.get("BENCH_PGRATCHET_CLIENT_CONCURRENCY", "16"))
+# W4 keeps finished runs this long, and calls tick() (which purges past retention) this often.
+W4_RETENTION = os.environ.get("BENCH_PGRATCHET_W4_RETENTION", "30 seconds")
+
+
+def install(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        available = c.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'pgratchet'"
+        ).fetchone()
+        if available:
+            c.execute("CREATE EXTENSION IF NOT EXISTS pgratchet")
+        else:
+            plain = os.path.join(os.path.dirname(__file__), "../../extension/pgratchet.plain.sql")  # noqa: PTH118, PTH120
+            with open(plain) as f:  # noqa: PTH123
+                c.execute(f.read())  # type: ignore[call-overload]
+        c.execute("SELECT ratchet.register_workflow('noop')")
+        c.execute("SELECT ratchet.register_workflow('steps')")
+
+
+def _enqueue(conn: psycopg.Connection[Any], n: int, workflow: str = "noop") -> None:
+    payload = Jsonb([{}] * n)
+    conn.execute("SELECT count(*) FROM ratchet.start_many(%s, %s)", (workflow, payload))
+
+
+def _register(conn: psycopg.Connection[Any], name: str) -> int:
+    row = conn.execute("SELECT ratchet.register_worker(%s, ARRAY['default'])", (name,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+class _Loop(threading.Thread):
+    """One worker connection: claim a batch, run it, complete it, one transaction per batch."""
+
+    def __init__(
+        self, dsn: str, idx: int, batch: int, steps: int, counter: Any, stop: threading.Event
+    ) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.idx, self.batch, self.steps = dsn, idx, batch, steps
+        self.counter, self.stop_flag = counter, stop
+        self.error: BaseException | None = None
+        self.idle = False
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as e:
+            self.error = e
+
+    def _run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            wid = _register(conn, f"bench-{os.getpid()}-{self.idx}")
+            while not self.stop_flag.is_set():
+                if self.steps:
+                    k = self._one_workflow_batch(conn, wid)
+                else:
+                    k = self._one_job_batch(conn, wid)
+                self.idle = k == 0
+                if k:
+                    self.counter(k)
+                else:
+                    time.sleep(0.005)
+            conn.execute("SELECT ratchet.deregister_worker(%s)", (wid,))
+
+    def _one_job_batch(self, conn: psycopg.Connection[Any], wid: int) -> int:
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT task, run, workflow, input FROM ratchet.claim(%s, %s)", (wid, self.batch)
+            ).fetchall()
+            if not rows:
+                return 0
+            tasks = [r[0] for r in rows]  # the no-op handler would run here
+            conn.execute("SELECT count(*) FROM ratchet.complete_many(%s)", (tasks,))
+        return len(tasks)
+
+    def _one_workflow_batch(self, conn: psycopg.Connection[Any], wid: int) -> int:
+        rows = conn.execute(
+            "SELECT task, checkpoints FROM ratchet.claim(%s, %s)", (wid, self.batch)
+        ).fetchall()
+        if not rows:
+            return 0
+        for task, checkpoints in rows:
+            for i in range(self.steps):
+                name = f"s{i}"
+                if name not in checkpoints:
+                    conn.execute("SELECT ratchet.checkpoint(%s, %s, %s)", (task, name, Jsonb(i)))
+        conn.execute("SELECT count(*) FROM ratchet.complete_many(%s)", ([r[0] for r in rows],))
+        return len(rows)
+
+
+class _Pool:
+    def __init__(self, dsn: str, workers: int, batch: int, steps: int = 0) -> None:
+        self.done = common.Counter()
+        self.stop = threading.Event()
+        self.loops = [_Loop(dsn, i, batch, steps, self.done.add, self.stop) for i in range(workers)]
+
+    def start(self) -> None:
+        for t in self.loops:
+            t.start()
+
+    def wait(self, n: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.done.wait_for(n, 0.5):
+            for t in self.loops:
+                if t.error is not None:
+                    raise t.error
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"processed {self.done.n} of {n}")
+
+    def close(self) -> None:
+        self.stop.set()
+        for t in self.loops:
+            t.join(30)
+
+
+def _stats_run(dsn: str, n: int, steps: int, workers: int, batch: int) -> dict[str, Any]:
+    install(dsn)
+    workflow = "steps" if steps else "noop"
+    s0 = common.db_stats(dsn)
+    t0 = time.perf_counter()
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for i in range(0, n, ENQUEUE_BATCH):
+            _enqueue(c, min(ENQUEUE_BATCH, n - i), workflow)
+    t_enq = time.perf_counter() - t0
+    s1 = common.db_stats(dsn)
+    common.progress(f"enqueued {n} in {t_enq:.2f}s; processing ({workers} x batch {batch})")
+    pool = _Pool(dsn, workers, batch, steps)
+    t0 = time.perf_counter()
+    pool.start()
+    try:
+        pool.wait(n, 600)
+        t_proc = time.perf_counter() - t0
+    finally:
+        pool.close()
+    s2 = common.db_stats(dsn)
+    common.progress(f"processed {n} ({steps} steps each) in {t_proc:.2f}s ({n / t_proc:.0f}/s)")
+    return {
+        "n": n,
+        "enqueue_s": t_enq,
+        "process_s": t_proc,
+        "seconds": t_proc,
+        "stats": {"enqueue": common.delta(s0, s1), "process": common.delta(s1, s2)},
+        "settings": {"workers": workers, "batch": batch},
+    }
+
+
+def w1(dsn: str, n: int) -> dict[str, Any]:
+    return _stats_run(dsn, n, 0, WORKERS, BATCH)
+
+
+def _app(dsn: str) -> Any:
+    import pgratchet
+
+    return pgratchet.App(dsn=dsn)
+
+
+def _w2_client(dsn: str, n: int, steps: int) -> dict[str, Any]:
+    install(dsn)
+    app = _app(dsn)
+
+    def noop(i: int) -> int:
+        return i
+
+    @app.workflow(name="steps")
+    def wf(ctx: Any) -> int:
+        for i in range(steps):
+            ctx.step(f"s{i}", noop, i)
+        return steps
+
+    s0 = common.db_stats(dsn)
+    t0 = time.perf_counter()
+    for i in range(0, n, ENQUEUE_BATCH):
+        app.start_many("steps", [{}] * min(ENQUEUE_BATCH, n - i))
+    t_enq = time.perf_counter() - t0
+    s1 = common.db_stats(dsn)
+    common.progress(
+        f"enqueued {n} in {t_enq:.2f}s; client worker, concurrency {CLIENT_CONCURRENCY}"
+    )
+    worker = app.worker(concurrency=CLIENT_CONCURRENCY, poll_interval=0.05)
+    th = threading.Thread(target=worker.run, daemon=True)
+    t0 = time.perf_counter()
+    th.start()
+    with psycopg.connect(dsn, autocommit=True) as c:
+        while True:
+            row = c.execute(
+                "SELECT count(*) FROM ratchet.runs WHERE status = 'completed'"
+            ).fetchone()
+            if row is not None and row[0] >= n:
+                break
+            time.sleep(0.01)
+    t_proc = time.perf_counter() - t0
+    worker.stop()
+    th.join(30)
+    app.close()
+    s2 = common.db_stats(dsn)
+    common.progress(f"client: {n} workflows in {t_proc:.2f}s ({n / t_proc:.0f}/s)")
+    return {
+        "n": n,
+        "enqueue_s": t_enq,
+        "process_s": t_proc,
+        "seconds": t_proc,
+        "stats": {"enqueue": common.delta(s0, s1), "process": common.delta(s1, s2)},
+        "settings": {"mode": "client", "concurrency": CLIENT_CONCURRENCY},
+    }
+
+
+def w2(dsn: str, n: int, steps: int, mode: str = "sql") -> dict[str, Any]:
+    if mode == "client":
+        return _w2_client(dsn, n, steps)
+    return _stats_run(dsn, n, steps, W2_WORKERS, W2_BATCH)
+
+
+def w3(dsn: str, n: int, gap_ms: float) -> dict[str, Any]:
+    install(dsn)
+    app = _app(dsn)
+    started: dict[int, float] = {}
+
+    @app.workflow(name="noop")
+    def noop(ctx: Any) -> None:
+        started[ctx.run_id] = time.perf_counter()
+
+    worker = app.worker(concurrency=4)
+    th = threading.Thread(target=worker.run, daemon=True)
+    th.start()
+    time.sleep(1.5)  # let the worker go idle on LISTEN
+    committed: dict[int, float] = {}
+    for _ in range(n):
+        h = app.start("noop", {})
+        committed[h.id] = time.perf_counter()
+        time.sleep(gap_ms / 1000)
+    deadline = time.monotonic() + 10
+    while len(started) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.stop()
+    th.join(30)
+    app.close()
+    lat = [(started[r] - committed[r]) * 1000 for r in committed if r in started]
+    common.progress(f"W3 p99 {common.percentiles(lat).get('p99', float('nan')):.2f} ms")
+    return {"latencies_ms": lat, "missing": n - len(lat)}
+
+
+def _w4_worker(dsn: str, counter: Synchronized, stop: Any) -> None:
+    def add(k: int) -> None:
+        with counter.get_lock():
+            counter.value += k
+
+    loops = [_Loop(dsn, i, BATCH, 0, add, threading.Event()) for i in range(WORKERS)]
+    for t in loops:
+        t.start()
+    with psycopg.connect(dsn, autocommit=True) as c:
+        while not stop.wait(2.0):
+            c.execute("SELECT ratchet.tick()")  # what the client worker does periodically
+    for t in loops:
+        t.stop_flag.set()
+        t.join(30)
+
+
+def w4(dsn: str, seconds: float, rate: float, hold: float) -> dict[str, Any]:
+    install(dsn)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(
+            "SELECT ratchet.create_queue('default', %s)", (Jsonb({"retention": W4_RETENTION}),)
+        )
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("q", 0)
+    stop = ctx.Event()
+    worker = ctx.Process(target=_w4_worker, args=(dsn, counter, stop))
+    worker.start()
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            result = common.Stream(
+                dsn, seconds, rate, hold, lambda k: _enqueue(conn, k), lambda: counter.value
+            ).run()
+    finally:
+        stop.set()
+        worker.join(60)
+    result["settings"] = {"retention": W4_RETENTION, "tick_every_s": 2.0}
+    return result
+
+
+if __name__ == "__main__":
+    common.main(sys.modules[__name__])
