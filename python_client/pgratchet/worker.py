@@ -325,12 +325,19 @@ class Worker:
 
     # --- heartbeats, wakeups ------------------------------------------------------------
     def _heartbeat_loop(self) -> None:
+        last_beat = time.monotonic()
         while not self._closing.is_set():
             with self._lock:
                 leases = [f.lease_seconds for f in self._inflight.values()]
-            interval = min(max(min(leases) / 3, 0.2), 10.0) if leases else 5.0
-            if self._closing.wait(interval):
+            # Every lease/3 while tasks are held, so two lost beats still keep the lease;
+            # every 10 s otherwise, to show the worker is alive.
+            interval = min(max(min(leases) / 3, 0.1), 10.0) if leases else 10.0
+            due = last_beat + interval
+            if self._closing.wait(max(min(due - time.monotonic(), 0.25), 0.0)):
                 break
+            if time.monotonic() < due:
+                continue
+            last_beat = time.monotonic()
             try:
                 self.app.db.execute(queries.HEARTBEAT, (self.worker_id,))
             except UnknownWorker:
@@ -422,7 +429,7 @@ class Worker:
         deadline = time.monotonic() + self.shutdown_grace
         if self._inflight_count():
             log.info(
-                "stopping: waiting up to %.0fs for %d task(s) in flight",
+                "stopping: waiting up to %.1fs for %d task(s) in flight",
                 self.shutdown_grace,
                 self._inflight_count(),
             )
