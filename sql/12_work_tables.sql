@@ -44,8 +44,12 @@ CREATE INDEX tasks_worker ON ratchet.tasks (worker_id);
 
 CREATE INDEX tasks_queue ON ratchet.tasks (queue);
 
+-- Every claim looks for expired leases; this keeps that a short range scan.
+-- Heartbeats rewrite the column, but a heartbeat is rare next to a claim.
+CREATE INDEX tasks_lease ON ratchet.tasks (lease_expires_at);
+
 COMMENT ON TABLE ratchet.tasks IS
-'Tasks held by workers; heartbeats move lease_expires_at (not indexed: HOT).';
+'Tasks held by workers: the fencing token and its lease.';
 
 -- Tasks ended by someone other than their worker (cancel, deadline), so the
 -- worker's next call can say why (RT002 for a cancelled run).

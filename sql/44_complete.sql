@@ -25,6 +25,8 @@ CREATE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
+-- Generic plans: re-planning these statements on every call costs more than running them.
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -46,6 +48,8 @@ CREATE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null
 RETURNS SETOF bigint
 LANGUAGE plpgsql
 SET search_path = ''
+-- Generic plans: re-planning these statements on every call costs more than running them.
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE

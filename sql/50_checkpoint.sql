@@ -4,6 +4,8 @@ CREATE FUNCTION ratchet.checkpoint(task bigint, step text, result jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
+-- Generic plans: re-planning these statements on every call costs more than running them.
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 DECLARE
