@@ -36,7 +36,10 @@ BEGIN
     END IF;
     v_w := ratchet._worker(claim.worker);
 
+    -- Recovery needs no control plane: expired leases and passed deadlines
+    -- are dealt with here as well as in tick().
     PERFORM ratchet._reclaim(v_w.queues, v_now, 100);
+    PERFORM ratchet._enforce_deadlines(v_now, 100);
 
     SELECT array_agg(q.name ORDER BY q.name), array_agg(q.concurrency ORDER BY q.name)
     INTO v_queues, v_budgets
