@@ -29,6 +29,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+try:
+    import psycopg  # noqa: F401
+except ModuleNotFoundError:  # run by a Python without the client: use the project's venv
+    VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+    if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != VENV_PYTHON.parent.parent.resolve():
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])  # noqa: S606
+    raise
+
 from examples import pipeline  # noqa: E402
 from pgratchet import display  # noqa: E402
 
