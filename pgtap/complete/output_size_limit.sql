@@ -1,0 +1,27 @@
+-- An output over ratchet.max_payload_bytes raises RT005; the task stays held.
+BEGIN;
+SELECT plan(3);
+
+SELECT ratchet.create_queue('q');
+SELECT ratchet.register_workflow('wf', '{"queue": "q"}');
+CREATE TEMP TABLE w AS SELECT ratchet.register_worker('w1', ARRAY['q']) AS id;
+CREATE TEMP TABLE r AS SELECT ratchet.start('wf') AS id;
+CREATE TEMP TABLE c AS SELECT * FROM ratchet.claim((SELECT w.id FROM w));
+SET LOCAL "ratchet.max_payload_bytes" = 100;
+
+SELECT throws_ok(
+    format(
+        'SELECT ratchet.complete(%s, %L)',
+        (SELECT c.task FROM c), jsonb_build_object('blob', repeat('x', 200))
+    ),
+    'RT005', NULL, 'a 200-byte output'
+);
+SELECT is(runs.status, 'running', 'the run is still running')
+FROM ratchet.runs INNER JOIN r ON runs.id = r.id;
+SELECT lives_ok(
+    $$SELECT ratchet.complete((SELECT c.task FROM c), '{"ok": true}')$$,
+    'the task can still complete with a small output'
+);
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,27 @@
+-- An error over ratchet.max_payload_bytes raises RT005; the task stays held.
+BEGIN;
+SELECT plan(3);
+
+SELECT ratchet.create_queue('q');
+SELECT ratchet.register_workflow('wf', '{"queue": "q"}');
+CREATE TEMP TABLE w AS SELECT ratchet.register_worker('w1', ARRAY['q']) AS id;
+CREATE TEMP TABLE r AS SELECT ratchet.start('wf') AS id;
+CREATE TEMP TABLE c AS SELECT * FROM ratchet.claim((SELECT w.id FROM w));
+SET LOCAL "ratchet.max_payload_bytes" = 100;
+
+SELECT throws_ok(
+    format(
+        'SELECT ratchet.fail(%s, %L)',
+        (SELECT c.task FROM c), jsonb_build_object('trace', repeat('x', 200))
+    ),
+    'RT005', NULL, 'a 200-byte error'
+);
+SELECT is(runs.status, 'running', 'the run is still running')
+FROM ratchet.runs INNER JOIN r ON runs.id = r.id;
+SELECT is(
+    ratchet.fail((SELECT c.task FROM c), '{"short": 1}'), 'retrying',
+    'the task can still fail with a small error'
+);
+
+SELECT * FROM finish();
+ROLLBACK;
