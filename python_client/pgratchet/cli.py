@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     work.add_argument("--name", help="worker name (default: host-pid)")
     work.add_argument("--poll-interval", type=float, default=1.0)
     work.add_argument("--shutdown-grace", type=float, default=30.0)
+    work.add_argument(
+        "--prefetch",
+        type=int,
+        default=0,
+        help="claim this many tasks ahead of free threads (short bodies)",
+    )
     work.add_argument("--stop-when-idle", type=float, default=None, metavar="SECONDS")
     work.set_defaults(func=cmd_worker)
 
@@ -170,6 +176,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         name=args.name,
         poll_interval=args.poll_interval,
         shutdown_grace=args.shutdown_grace,
+        prefetch=args.prefetch,
     )
     worker.run(stop_when_idle=args.stop_when_idle)
     s = worker.stats
