@@ -81,3 +81,27 @@ distclean: clean
 
 # ---------------------------------------------------------------------------------------------
 # Targets appended by other owners go below (bench: the benchmark engineer's block).
+
+# --- bench: the benchmark engineer's block ---------------------------------------------------
+#   make bench         full benchmark (< 40 min): throwaway cluster, pgbench, W1..W5, pgratchet vs
+#                      PgQueuer, Procrastinate, DBOS; writes bench/results/latest.json and
+#                      docs/benchmarks.md. Knobs: BENCH_W4_SECONDS, BENCH_REPS, ... (bench/run.py)
+#   make bench-smoke   every workload at tiny sizes (< 2 min): proves the harness still runs
+# PGXS redefines PYTHON as the system python3, so this block names the venv python itself.
+BENCH_PEERS_VENV = bench/.venv-peers
+
+.PHONY: bench bench-smoke bench-peers
+
+$(BENCH_PEERS_VENV)/.installed: bench/requirements-peers.txt
+	python3 -m venv $(BENCH_PEERS_VENV)
+	$(BENCH_PEERS_VENV)/bin/pip install -q -r bench/requirements-peers.txt
+	touch $@
+
+bench-peers: $(BENCH_PEERS_VENV)/.installed
+
+bench bench-smoke:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory install
+	@$(MAKE) --no-print-directory bench-peers
+	$(VENV)/bin/python bench/run.py $(if $(filter bench-smoke,$@),--smoke)

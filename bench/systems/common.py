@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -28,6 +30,8 @@ from typing import Any
 import psycopg
 
 _NAME = "?"
+_DATADIR: list[str] = []
+PG_BIN = "/usr/lib/postgresql/15/bin"
 
 
 def set_name(name: str) -> None:
@@ -66,6 +70,10 @@ def db_stats(dsn: str) -> dict[str, float]:
     """
     time.sleep(0.3)
     with psycopg.connect(dsn, autocommit=True) as c:
+        if not _DATADIR:
+            _DATADIR.append(
+                str(c.execute("SELECT current_setting('data_directory')").fetchone()[0])
+            )  # type: ignore[index]
         row = c.execute(
             "SELECT w.wal_bytes, w.wal_records, w.wal_fpi, d.xact_commit, d.xact_rollback,"
             " pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
@@ -76,8 +84,42 @@ def db_stats(dsn: str) -> dict[str, float]:
     return {k: float(v) for k, v in zip(keys, row, strict=True)}
 
 
-def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {k: after[k] - before[k] for k in before}
+def _lsn(v: float) -> str:
+    n = int(v)
+    return f"{n >> 32:X}/{n & 0xFFFFFFFF:X}"
+
+
+def wal_commits(lsn0: float, lsn1: float) -> float | None:
+    """Commit records in the WAL between two positions (pg_waldump): the durable commits.
+
+    pg_stat_database.xact_commit also counts read-only transactions (an empty poll), which
+    cost no WAL flush; this counts only transactions that wrote.
+    """
+    if not _DATADIR or lsn1 <= lsn0:
+        return None
+    p = subprocess.run(
+        [
+            f"{PG_BIN}/pg_waldump",
+            "-p",
+            f"{_DATADIR[0]}/pg_wal",
+            "-s",
+            _lsn(lsn0),
+            "-e",
+            _lsn(lsn1),
+            "--stats=record",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    m = re.search(r"^Transaction/COMMIT\s+(\d+)", p.stdout, re.MULTILINE)
+    return float(m.group(1)) if m else (0.0 if p.returncode == 0 else None)
+
+
+def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
+    d: dict[str, float | None] = {k: after[k] - before[k] for k in before}
+    d["wal_commits"] = wal_commits(before["wal_lsn"], after["wal_lsn"])
+    return d
 
 
 def table_sizes(dsn: str) -> dict[str, float]:
