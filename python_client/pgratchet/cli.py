@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from . import display
 from .app import App
 from .embedded import Cluster, bindir
@@ -36,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("psycopg.pool").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     try:
         return int(args.func(args) or 0)
-    except RatchetError as exc:
+    except (RatchetError, psycopg.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -149,8 +149,8 @@ def translate(exc: BaseException) -> BaseException:
     if state in _BY_SQLSTATE:
         cls = _BY_SQLSTATE[state]
         err: RatchetError = cls(message)
-    elif state in ("3F000", "42883") and "ratchet" in message:
-        # invalid_schema_name / undefined_function on our schema: nothing installed.
+    elif state in ("3F000", "42883", "42P01") and "ratchet" in message:
+        # invalid_schema_name / undefined_function / undefined_table: nothing installed.
         err = NotInstalled(
             f"{message}: pgratchet is not installed in this database "
             "(run `pgratchet install`, or `pgratchet install --plain`)",
