@@ -235,3 +235,35 @@ def many_steps(ctx: pgratchet.Context, n: int = 200) -> dict:
     for i in range(n):
         ctx.step(f"s{i}", int, i)
     return {"n": n, "secs": time.perf_counter() - started}
+
+
+def _fails_first_time(ctx: pgratchet.Context, name: str) -> dict:
+    record(ctx, name)
+    if executions(ctx, name) == 1:
+        raise RuntimeError(f"step {name} fails the first time")
+    return {"step": name}
+
+
+@app.workflow(queue="steps")
+def flaky_steps(ctx: pgratchet.Context) -> dict:
+    """Steps a and b each fail once: two failures, but of different steps."""
+    ctx.step("a", _fails_first_time, ctx, "a")
+    ctx.step("b", _fails_first_time, ctx, "b")
+    return {"attempt": ctx.attempt}
+
+
+def _always_raise(ctx: pgratchet.Context, name: str) -> dict:
+    record(ctx, name)
+    raise RuntimeError(f"step {name} always fails")
+
+
+@app.workflow(queue="steps")
+def step_with_own_limit(ctx: pgratchet.Context, limit: int = 2) -> dict:
+    ctx.step("doomed", _always_raise, ctx, "doomed", max_attempts=limit)
+    return {}
+
+
+@app.workflow(queue="steps")
+def gives_up(ctx: pgratchet.Context) -> dict:
+    record(ctx, "body")
+    raise pgratchet.PermanentError("no point retrying")
