@@ -134,12 +134,13 @@ class App:
         path: str | os.PathLike[str] = ".pgratchet",
         cluster_settings: Mapping[str, object] | None = None,
         pool_size: int = 8,
+        pool_timeout: float = 30.0,
     ) -> None:
         self._dsn = dsn
         self.path = Path(path)
         self._cluster_settings = dict(cluster_settings or {})
         self.cluster: Cluster | None = None
-        self.db = Database(self._resolve_dsn, min_size=1, max_size=pool_size)
+        self.db = Database(self._resolve_dsn, min_size=1, max_size=pool_size, timeout=pool_timeout)
         self.workflows: dict[str, Workflow] = {}
         self._registered: set[str] = set()
         self._register_lock = threading.Lock()

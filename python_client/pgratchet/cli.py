@@ -124,7 +124,7 @@ def _app(args: argparse.Namespace) -> App:
         cluster = Cluster(args.path)
         if cluster.status() != "running":
             log.info("starting the embedded cluster in %s", cluster.path)
-    return App(args.dsn, path=args.path)
+    return App(args.dsn, path=args.path, pool_timeout=10.0)
 
 
 def cmd_dev(args: argparse.Namespace) -> int:

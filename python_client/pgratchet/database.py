@@ -45,8 +45,14 @@ class Database:
     """Owns the pool. Every call goes through :meth:`execute`, which translates errors."""
 
     def __init__(
-        self, resolve_dsn: Callable[[], str], *, min_size: int = 1, max_size: int = 8
+        self,
+        resolve_dsn: Callable[[], str],
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        timeout: float = 30.0,
     ) -> None:
+        self._timeout = timeout
         self._resolve_dsn = resolve_dsn
         self._min_size = min_size
         self._max_size = max_size
@@ -77,6 +83,7 @@ class Database:
                         open=False,
                         name="pgratchet",
                         reconnect_timeout=3600,
+                        timeout=self._timeout,
                     )
                     pool.open(wait=False)
                     self._pool = pool

@@ -216,6 +216,7 @@ class Worker:
         self._stop.clear()
         self._hard_stop.clear()
         self._closing.clear()
+        self._work = queue_mod.Queue()  # a fresh queue: no stop markers from an earlier run
         self.app.db.ensure_capacity(self.concurrency + 3)
         self._retrying("register workflows", self.app.register)
         self._register()
