@@ -296,9 +296,9 @@ class Worker:
             log.warning("tick failed: %s", _first_line(exc))
 
     # --- executing a task -----------------------------------------------------------------
-    def _executor(self) -> None:
+    def _executor(self, work: queue_mod.Queue[ClaimedTask | None]) -> None:
         while True:
-            task = self._work.get()
+            task = work.get()
             if task is None:
                 break
             try:
@@ -498,7 +498,9 @@ class Worker:
 
     def _start_threads(self) -> None:
         self._threads = [
-            threading.Thread(target=self._executor, name=f"pgratchet-exec-{i}", daemon=True)
+            threading.Thread(
+                target=self._executor, args=(self._work,), name=f"pgratchet-exec-{i}", daemon=True
+            )
             for i in range(self.concurrency)
         ]
         self._threads.append(
