@@ -164,7 +164,7 @@ def main() -> int:
     )
 
     say(f"timeline of run {run.id} (same as `pgratchet show {run.id}`)")
-    print(display.timeline(run.info(), run.history()))
+    print(display.timeline(run.info(), run.history(), children=run.children()))
 
     say("verdict")
     ok = True

@@ -239,7 +239,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     handle = _app(args).run(args.run)
-    print(display.timeline(handle.info(), handle.history()))
+    print(display.timeline(handle.info(), handle.history(), children=handle.children()))
     return 0
 
 

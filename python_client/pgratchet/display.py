@@ -65,7 +65,12 @@ def compact_json(value: Any, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def timeline(info: Mapping[str, Any], history: Sequence[HistoryEntry], width: int = 100) -> str:
+def timeline(
+    info: Mapping[str, Any],
+    history: Sequence[HistoryEntry],
+    width: int = 100,
+    children: Sequence[Mapping[str, Any]] = (),
+) -> str:
     """A run as a header plus its history, each line at its offset from creation."""
     created = info.get("created_at")
     lines = [
@@ -101,6 +106,22 @@ def timeline(info: Mapping[str, Any], history: Sequence[HistoryEntry], width: in
         lines.append(
             f"  {offset:>9}  {h.kind:<{kind_w}}  {(h.step or ''):<{step_w}}  {detail}".rstrip()
         )
+    if children:
+        counts: dict[str, int] = {}
+        for child in children:
+            counts[str(child.get("status"))] = counts.get(str(child.get("status")), 0) + 1
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        lines += ["", f"  children ({len(children)}: {summary})"]
+        for child in children[:20]:
+            took = ""
+            if child.get("finished_at") and child.get("created_at"):
+                took = human_duration((child["finished_at"] - child["created_at"]).total_seconds())
+            lines.append(
+                f"    run {child.get('id')}  {child.get('workflow')}  {child.get('status')}"
+                f"  attempt {child.get('attempt')}  {took}".rstrip()
+            )
+        if len(children) > 20:
+            lines.append(f"    ... {len(children) - 20} more")
     return "\n".join(lines)
 
 

@@ -87,6 +87,10 @@ class RunHandle:
         rows = self.app.db.execute(queries.RUN_HISTORY, (self.id,))
         return [HistoryEntry(*row) for row in rows]
 
+    def children(self) -> list[dict[str, Any]]:
+        """Runs started by this one (``ctx.start_child``/``ctx.gather``), oldest first."""
+        return self.app.db.execute(queries.CHILD_RUNS, (self.id,), rows="dict")
+
     def signal(self, event: str, payload: Any = None) -> None:
         self.app.signal(self.id, event, payload)
 

@@ -36,6 +36,12 @@ select id, workflow, version, queue, status, attempt, priority, parent,
  order by id desc
  limit %(limit)s
 """
+CHILD_RUNS = """
+select id, workflow, status, attempt, created_at, finished_at
+  from ratchet.runs
+ where parent = %s
+ order by id
+"""
 NOW = "select ratchet.now()"
 
 # --- workers -----------------------------------------------------------------------------
