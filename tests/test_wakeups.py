@@ -1,0 +1,97 @@
+"""Wake-ups: NOTIFY gets an idle worker going at once; polling alone still works."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+
+import psycopg
+
+import pgratchet
+from tests.support import WorkerProcesses, percentile, query, wait_for
+
+
+def start_latency(conn: psycopg.Connection, run: int, timeout: float = 30.0) -> float:
+    """Seconds from the run's creation to its body starting, both on the server's clock."""
+
+    def started() -> list[dict]:
+        return query(
+            conn,
+            "select extract(epoch from e.at - r.created_at)::float8 as secs"
+            " from public.test_effects as e join ratchet.runs as r on r.id = e.run"
+            " where e.run = %s",
+            (run,),
+        )
+
+    return wait_for(started, timeout, f"run {run} to start", interval=0.005)[0]["secs"]
+
+
+def test_an_idle_worker_woken_by_notify_starts_a_run_within_50_ms_at_the_median(
+    app: pgratchet.App, dsn: str, workers: WorkerProcesses
+):
+    app.create_queue("wake", notify=True)
+    app.register()
+    # A 10 s poll interval: without NOTIFY an idle worker would take far longer to notice.
+    workers.start(concurrency=2, queues=["wake"], poll_interval=10)
+    app.start("ping").result(timeout=30)  # the worker is up and listening
+    latencies = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for _ in range(30):
+            time.sleep(random.uniform(0.3, 0.6))  # let the worker go idle, into its backoff
+            latencies.append(start_latency(conn, app.start("ping").id))
+    median, p95 = statistics.median(latencies), percentile(latencies, 95)
+    print(
+        f"\nNOTIFY wake-up, start -> body: median {median * 1000:.1f} ms,"
+        f" p95 {p95 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms (30 runs)"
+    )
+    assert median < 1.0
+
+
+def test_a_worker_still_picks_up_work_when_the_queue_sends_no_notifications(
+    app: pgratchet.App, dsn: str, workers: WorkerProcesses
+):
+    app.create_queue("quiet", notify=False)
+    app.register()
+    workers.start(concurrency=2, queues=["quiet"], poll_interval=1.0)
+    latencies = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for _ in range(5):
+            time.sleep(random.uniform(1.0, 2.0))  # the worker is idle, polling every ~1 s
+            latencies.append(start_latency(conn, app.start("ping", queue="quiet").id, 20))
+    print(
+        f"\npolling only (poll interval 1 s): median {statistics.median(latencies) * 1000:.0f} ms,"
+        f" max {max(latencies) * 1000:.0f} ms"
+    )
+    assert query(dsn, "select count(*) as n from ratchet.runs where status <> 'completed'") == [
+        {"n": 0}
+    ]
+
+
+def test_notify_is_sent_once_per_transaction_for_ready_work_only(app: pgratchet.App, dsn: str):
+    app.create_queue("quiet", notify=False)
+    app.register()
+    with psycopg.connect(dsn, autocommit=True) as listener:
+        listener.execute("listen ratchet_wake")
+        listener.execute("listen ratchet_quiet")
+
+        def heard() -> list[str]:
+            return [n.channel for n in listener.notifies(timeout=0.3)]
+
+        app.start_many("ping", [{}] * 100)
+        assert heard() == ["ratchet_wake"], "a batch start notifies once, not per row"
+        app.start("ping", queue="quiet")
+        assert heard() == [], "a queue with notify=false sends nothing"
+        app.start("ping", delay=3600)
+        assert heard() == [], "a run due in an hour is not ready work"
+        app.pause_queue("wake")
+        app.start("ping")
+        assert heard() == [], "a paused queue has nothing to wake workers for"
+        app.resume_queue("wake")
+        heard()
+
+        worker = app.db.value("select ratchet.register_worker('w', array['wake'])")
+        assert app.db.execute("select task from ratchet.claim(%s, 5)", (worker,))
+        heard()
+        app.db.execute("select ratchet.heartbeat(%s)", (worker,))
+        assert heard() == [], "heartbeats never notify"
