@@ -17,6 +17,7 @@ from .embedded import Cluster
 from .handle import RunHandle
 
 if TYPE_CHECKING:
+    from .aio import AsyncClient
     from .worker import Worker
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -355,6 +356,12 @@ class App:
     def tick(self) -> dict[str, Any]:
         """One maintenance pass (workers call it on their own every few seconds)."""
         return self.db.value(queries.TICK)
+
+    def aio(self, *, max_size: int = 4) -> AsyncClient:
+        """An asyncio client on the same database and registry (``await client.start(...)``)."""
+        from .aio import AsyncClient  # noqa: PLC0415 - aio imports app
+
+        return AsyncClient(self, max_size=max_size)
 
     # --- workers ------------------------------------------------------------------------
     def worker(
