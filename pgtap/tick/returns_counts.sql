@@ -11,8 +11,10 @@ SELECT ok(
 );
 SELECT is(
     (
-        SELECT jsonb_object_agg(k, t.result -> k)
-        FROM t, unnest(ARRAY['reclaimed', 'timed_out', 'woken', 'deadlines', 'purged']) AS k
+        SELECT jsonb_object_agg(k.name, t.result -> k.name)
+        FROM t
+        CROSS JOIN
+            unnest(ARRAY['reclaimed', 'timed_out', 'woken', 'deadlines', 'purged']) AS k (name)
     ),
     '{"reclaimed": 0, "timed_out": 0, "woken": 0, "deadlines": 0, "purged": 0}'::jsonb,
     'all zero when there is nothing to do'
