@@ -267,3 +267,18 @@ def step_with_own_limit(ctx: pgratchet.Context, limit: int = 2) -> dict:
 def gives_up(ctx: pgratchet.Context) -> dict:
     record(ctx, "body")
     raise pgratchet.PermanentError("no point retrying")
+
+
+@app.workflow(queue="timers")
+async def async_pipeline(ctx: pgratchet.AsyncContext, x: int) -> dict:
+    """An async body: steps, a durable sleep and an event, awaited."""
+    doubled = await ctx.step("double", _double_async, x)
+    await ctx.sleep("pause", 0.2)
+    extra = await ctx.await_event("extra", "extra")
+    record(ctx.sync, "after_event")
+    key = ctx.idempotency_key("charge")
+    return {"doubled": doubled, "extra": extra, "key": key}
+
+
+async def _double_async(x: int) -> int:
+    return 2 * x
