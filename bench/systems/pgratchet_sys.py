@@ -36,8 +36,9 @@ WORKERS = int(os.environ.get("BENCH_PGRATCHET_WORKERS", "2"))
 W2_WORKERS = int(os.environ.get("BENCH_PGRATCHET_W2_WORKERS", "16"))
 W2_BATCH = int(os.environ.get("BENCH_PGRATCHET_W2_BATCH", "20"))
 CLIENT_CONCURRENCY = int(os.environ.get("BENCH_PGRATCHET_CLIENT_CONCURRENCY", "16"))
-# W4 keeps finished runs this long, and calls tick() (which purges past retention) this often.
+# W4 keeps finished runs this long (tick() purges them after that).
 W4_RETENTION = os.environ.get("BENCH_PGRATCHET_W4_RETENTION", "30 seconds")
+TICK_REPEAT, TICK_FULL = 30, 1000
 
 
 def install(dsn: str) -> None:
@@ -247,8 +248,54 @@ def w2(dsn: str, n: int, steps: int, mode: str = "sql") -> dict[str, Any]:
     return _stats_run(dsn, n, steps, W2_WORKERS, W2_BATCH)
 
 
-def w3(dsn: str, n: int, gap_ms: float) -> dict[str, Any]:
+def _w3_sql(dsn: str, n: int, gap_ms: float) -> list[float]:
+    """The engine alone: LISTEN ratchet_default, claim on each wake-up, complete_many."""
+    started: dict[int, float] = {}
+    stop = threading.Event()
+
+    def worker() -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            wid = _register(conn, "w3-sql")
+            conn.execute("LISTEN ratchet_default")
+            while not stop.is_set():
+                rows = conn.execute(
+                    "SELECT task, run FROM ratchet.claim(%s, 100)", (wid,)
+                ).fetchall()
+                now = time.perf_counter()
+                for _, run in rows:
+                    started[run] = now
+                if rows:
+                    conn.execute(
+                        "SELECT count(*) FROM ratchet.complete_many(%s)", ([r[0] for r in rows],)
+                    )
+                    continue
+                for _ in conn.notifies(timeout=0.5, stop_after=1):
+                    pass
+            conn.execute("SELECT ratchet.deregister_worker(%s)", (wid,))
+
+    th = threading.Thread(target=worker, daemon=True)
+    th.start()
+    time.sleep(1.0)
+    committed: dict[int, float] = {}
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for _ in range(n):
+            row = c.execute("SELECT ratchet.start('noop')").fetchone()
+            committed[int(row[0])] = time.perf_counter()  # type: ignore[index]
+            time.sleep(gap_ms / 1000)
+    deadline = time.monotonic() + 10
+    while len(started) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    th.join(5)
+    return [(started[r] - committed[r]) * 1000 for r in committed if r in started]
+
+
+def w3(dsn: str, n: int, gap_ms: float, mode: str = "client") -> dict[str, Any]:
     install(dsn)
+    if mode == "sql":
+        lat = _w3_sql(dsn, n, gap_ms)
+        common.progress(f"W3 (sql) p99 {common.percentiles(lat).get('p99', float('nan')):.2f} ms")
+        return {"latencies_ms": lat, "missing": n - len(lat)}
     app = _app(dsn)
     started: dict[int, float] = {}
 
@@ -284,9 +331,14 @@ def _w4_worker(dsn: str, counter: Synchronized, stop: Any) -> None:
     loops = [_Loop(dsn, i, BATCH, 0, add, threading.Event()) for i in range(WORKERS)]
     for t in loops:
         t.start()
+    # Maintenance: tick() every second, repeated while it purges full batches (it purges at most
+    # 1,000 runs per call), so retention keeps up with the stream.
     with psycopg.connect(dsn, autocommit=True) as c:
-        while not stop.wait(2.0):
-            c.execute("SELECT ratchet.tick()")  # what the client worker does periodically
+        while not stop.wait(1.0):
+            for _ in range(TICK_REPEAT):
+                row = c.execute("SELECT (ratchet.tick() ->> 'purged')::int").fetchone()
+                if row is None or (row[0] or 0) < TICK_FULL:
+                    break
     for t in loops:
         t.stop_flag.set()
         t.join(30)
@@ -311,7 +363,7 @@ def w4(dsn: str, seconds: float, rate: float, hold: float) -> dict[str, Any]:
     finally:
         stop.set()
         worker.join(60)
-    result["settings"] = {"retention": W4_RETENTION, "tick_every_s": 2.0}
+    result["settings"] = {"retention": W4_RETENTION, "tick": "every 1 s, repeated while purging"}
     return result
 
 
