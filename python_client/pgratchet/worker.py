@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import queue as queue_mod
+import random
 import signal
 import socket
 import threading
@@ -191,6 +192,7 @@ class Worker:
         self._hard_stop = threading.Event()  # stop waiting for in-flight bodies
         self._closing = threading.Event()  # stop heartbeats and listener
         self._wake = threading.Event()
+        self._notified = threading.Event()  # the listener got a NOTIFY since the last claim
         self._lock = threading.Lock()
         self._inflight: dict[int, _InFlight] = {}
         self._work: queue_mod.Queue[ClaimedTask | None] = queue_mod.Queue()
@@ -260,7 +262,9 @@ class Worker:
                 delays = backoff_delays(0.05, self.poll_interval, jitter=0.2)
                 for task in claimed:
                     self._dispatch(task)
-                continue
+                if len(claimed) == free:
+                    continue  # maybe more where these came from
+            short_claim = free > 0
             if self._inflight_count():
                 idle_since = None
             elif idle_since is None:
@@ -274,6 +278,12 @@ class Worker:
                 pause = min(pause, left)
             if self._wake.wait(pause):
                 delays = backoff_delays(0.05, self.poll_interval, jitter=0.2)
+                if short_claim and not self._notified.is_set():
+                    # Woken by a freed thread after a claim that found too little work (an
+                    # empty or concurrency-limited queue): pause a few ms so that polling
+                    # workers get a fair chance at the slot this worker just released.
+                    self._stop.wait(random.uniform(0.0, 0.02))
+            self._notified.clear()
 
     def _claim(self, n: int) -> list[ClaimedTask]:
         rows = self.app.db.execute(queries.CLAIM, (self.worker_id, n), rows="dict")
@@ -447,6 +457,7 @@ class Worker:
                     self._wake.set()  # we may have missed notifications while away
                     while not self._closing.is_set():
                         for _note in conn.notifies(timeout=1.0, stop_after=1):
+                            self._notified.set()
                             self._wake.set()
             except psycopg.Error as exc:
                 if self._closing.is_set():
