@@ -135,7 +135,9 @@ def _pause(pause: float) -> dict:
     return {"paused": pause}
 
 
-def _insert_row(conn: psycopg.Connection[Any], run: int, pause: float) -> dict:
+def _insert_row(conn: psycopg.Connection[Any], ctx: pgratchet.Context, pause: float) -> dict:
+    record(ctx, "insert_row")  # outside the transaction: counts the attempts
+    run = ctx.run_id
     conn.execute("insert into public.test_tx_rows (run, pid) values (%s, %s)", (run, os.getpid()))
     time.sleep(pause)  # a SIGKILL here must roll the insert back with the checkpoint
     return {"inserted": run}
@@ -144,7 +146,7 @@ def _insert_row(conn: psycopg.Connection[Any], run: int, pause: float) -> dict:
 @app.workflow(queue="crashy_tx")
 def tx_steps(ctx: pgratchet.Context, pause: float = 0.02) -> dict:
     ctx.step("before", _pause, pause)
-    row = ctx.transaction("insert_row", _insert_row, ctx.run_id, pause)
+    row = ctx.transaction("insert_row", _insert_row, ctx, pause)
     ctx.step("after", _pause, pause)
     return row
 
