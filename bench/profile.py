@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster
 
 HERE = Path(__file__).resolve().parent
 OWN_PY = HERE.parent / ".venv" / "bin" / "python"
@@ -79,7 +79,7 @@ def explained(dsn: str, n: int) -> str:
             ("log_timing", "on"),
             ("log_level", "notice"),
         ):
-            c.execute(f"SET auto_explain.{k} = {v}")  # noqa: S608 - constants above
+            c.execute(f"SET auto_explain.{k} = {v}")
         c.execute("SET client_min_messages = notice")
         out = []
         for title, sql, params in (

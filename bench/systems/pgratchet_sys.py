@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
 from typing import Any
 
 import common
@@ -42,16 +43,18 @@ TICK_REPEAT, TICK_FULL = 30, 1000
 
 
 def install(dsn: str) -> None:
+    """CREATE EXTENSION, or apply a plain script: BENCH_PGRATCHET_SQL (a candidate engine change
+    measured without installing it) or extension/pgratchet.plain.sql when not installed."""
+    plain = os.environ.get("BENCH_PGRATCHET_SQL")
     with psycopg.connect(dsn, autocommit=True) as c:
         available = c.execute(
             "SELECT 1 FROM pg_available_extensions WHERE name = 'pgratchet'"
         ).fetchone()
-        if available:
+        if available and not plain:
             c.execute("CREATE EXTENSION IF NOT EXISTS pgratchet")
         else:
-            plain = os.path.join(os.path.dirname(__file__), "../../extension/pgratchet.plain.sql")  # noqa: PTH118, PTH120
-            with open(plain) as f:  # noqa: PTH123
-                c.execute(f.read())  # type: ignore[call-overload]
+            path = Path(plain or Path(__file__).parents[2] / "extension" / "pgratchet.plain.sql")
+            c.execute(path.read_text())  # type: ignore[call-overload]
         c.execute("SELECT ratchet.register_workflow('noop')")
         c.execute("SELECT ratchet.register_workflow('steps')")
 
@@ -88,6 +91,7 @@ class _Loop(threading.Thread):
     def _run(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             wid = _register(conn, f"bench-{os.getpid()}-{self.idx}")
+            idle_sleep = 0.005
             while not self.stop_flag.is_set():
                 if self.steps:
                     k = self._one_workflow_batch(conn, wid)
@@ -96,8 +100,10 @@ class _Loop(threading.Thread):
                 self.idle = k == 0
                 if k:
                     self.counter(k)
-                else:
-                    time.sleep(0.005)
+                    idle_sleep = 0.005
+                else:  # back off while idle, as a real worker does: 5 ms doubling to 50 ms
+                    time.sleep(idle_sleep)
+                    idle_sleep = min(idle_sleep * 2, 0.05)
             conn.execute("SELECT ratchet.deregister_worker(%s)", (wid,))
 
     def _one_job_batch(self, conn: psycopg.Connection[Any], wid: int) -> int:
