@@ -1,6 +1,6 @@
 -- All kinds of step share one name space; reusing a name returns the stored value.
 BEGIN;
-SELECT plan(3);
+SELECT plan(4);
 
 SET LOCAL "ratchet.fake_now" = '2030-01-01 00:00:00+00';
 SELECT ratchet.create_queue('q');
@@ -26,6 +26,12 @@ SELECT is(
     ratchet.start_child((SELECT c.task FROM c), 'kid', 'wf', '{"other": 1}'),
     (SELECT child.id FROM child),
     'start_child again returns the same child'
+);
+
+SELECT is(
+    ratchet.await_event((SELECT c.task FROM c), 'kid', 'go'),
+    jsonb_build_object('run', (SELECT child.id FROM child)),
+    'await_event on a used name returns the stored value instead of waiting'
 );
 
 SELECT * FROM finish();
