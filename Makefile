@@ -18,7 +18,7 @@ DATA       = extension/pgratchet--$(EXTVERSION).sql
 EXTRA_CLEAN = .pytest_cache .ruff_cache tests/__pycache__ bench/__pycache__ examples/__pycache__
 
 VENV        = .venv
-PYTHON      = $(VENV)/bin/python
+VENV_PYTHON = $(VENV)/bin/python
 PYTEST_ARGS ?=
 PY_DIRS     = $(wildcard python_client tests bench examples)
 RUFF_CONFIG = $(if $(shell grep -s '^\[tool\.ruff' python_client/pyproject.toml),--config python_client/pyproject.toml)
@@ -54,7 +54,7 @@ demo:
 	@$(MAKE) --no-print-directory setup
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory install
-	$(PYTHON) examples/demo.py
+	$(VENV_PYTHON) examples/demo.py
 
 test:
 	@$(MAKE) --no-print-directory setup
