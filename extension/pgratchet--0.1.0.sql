@@ -1916,6 +1916,35 @@ BEGIN
 END;
 $$;
 
+-- ==== sql/46_slot_freed.sql ====
+
+-- When a task of a concurrency-limited queue ends, a slot frees up and work
+-- that was held back is claimable now: tell the queue's workers. One
+-- statement trigger covers every way a task ends (complete, fail, sleep,
+-- await, cancel, reclaim, hand-back).
+CREATE FUNCTION ratchet._slot_freed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM pg_notify('ratchet_' || q.name, '')
+    FROM ratchet.queues AS q
+    WHERE
+        q.concurrency IS NOT NULL
+        AND q.notify
+        AND NOT q.paused
+        AND q.name IN (SELECT e.queue FROM ended AS e);
+    RETURN null;
+END;
+$$;
+
+CREATE TRIGGER tasks_slot_freed
+AFTER DELETE ON ratchet.tasks
+REFERENCING OLD TABLE AS ended
+FOR EACH STATEMENT
+EXECUTE FUNCTION ratchet._slot_freed();
+
 -- ==== sql/50_checkpoint.sql ====
 
 -- A step checkpoint: (run, step) -> result, written once. The first writer
