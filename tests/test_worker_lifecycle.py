@@ -96,3 +96,28 @@ def test_sigterm_hands_back_runs_that_outlast_the_grace_period(
     assert handle.info()["attempt"] == 1
     assert handle.info()["error"] is None
     check_no_overlapping_holds(dsn, [handle.id])
+
+
+def test_a_run_that_kills_its_worker_every_time_ends_failed(
+    app: pgratchet.App, dsn: str, workers: WorkerProcesses
+):
+    app.create_queue("doomed", lease=1, max_attempts=2, backoff={"initial": 0.1, "jitter": 0})
+    app.register()
+    handle = app.start("kills_its_worker")
+    deadline = time.monotonic() + 60
+    while handle.status() not in ("failed", "completed") and time.monotonic() < deadline:
+        if not workers.alive():
+            workers.start(concurrency=1, queues=["doomed"], poll_interval=0.2)
+        time.sleep(0.2)
+    assert handle.status() == "failed"
+    assert handle.info()["error"] == {"lease_expired": True}
+    assert kinds(handle) == [
+        "created",
+        "claimed",
+        "lease_expired",
+        "retrying",
+        "claimed",
+        "lease_expired",
+        "failed",
+    ]
+    assert len(effects(dsn, handle.id)) == 2

@@ -284,3 +284,10 @@ async def async_pipeline(ctx: pgratchet.AsyncContext, x: int) -> dict:
 
 async def _double_async(x: int) -> int:
     return 2 * x
+
+
+@app.workflow(queue="doomed")
+def kills_its_worker(ctx: pgratchet.Context) -> dict:
+    record(ctx, "body")
+    os.kill(os.getpid(), 9)  # SIGKILL: the worker dies with the run in hand, every time
+    return {}
