@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import pgratchet
 from tests.support import check_no_overlapping_holds, query, wait_for, worker_thread
 
@@ -85,3 +87,24 @@ def test_cancelling_a_running_run_fences_its_worker_at_the_next_call(app: pgratc
     steps = query(dsn, "select count(*) as n from public.test_effects where run = %s", (handle.id,))
     assert steps[0]["n"] <= 2, "the body should stop at its next engine call"
     assert [e.kind for e in handle.history()][-1] == "cancelled"
+
+
+def test_await_runs_counts_a_failed_child_as_finished_and_reports_each_status(app, dsn):
+    with worker_thread(app, queues=["fan"], concurrency=4):
+        parent = app.start("collect_statuses", {"n": 3})
+        output = parent.result(timeout=60)
+    assert output["statuses"] == ["completed", "failed", "completed"]
+    assert output["outputs"] == [{"i": 0}, None, {"i": 2}]
+    kids = query(dsn, "select id from ratchet.runs where parent = %s order by id", (parent.id,))
+    assert output["runs"] == [k["id"] for k in kids]
+
+
+def test_gather_fails_the_parent_when_a_child_failed(app, dsn):
+    with worker_thread(app, queues=["fan"], concurrency=4):
+        parent = app.start("gather_picky", {"n": 3})
+        with pytest.raises(pgratchet.RunFailed) as info:
+            parent.result(timeout=60)
+    cause = info.value.error["cause"]
+    assert cause["type"] == "ChildRunFailed"
+    assert [c["status"] for c in cause["children"]] == ["failed"]
+    assert parent.info()["attempt"] == 1, "a failed child is not a reason to retry the parent"

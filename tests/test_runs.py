@@ -4,11 +4,19 @@ heartbeats, queue stats and tick."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import pgratchet
-from tests.support import query, run_worker_until_idle, wait_for, worker_thread
+from tests.conftest import bind_app
+from tests.support import (
+    fake_clock_dsn,
+    query,
+    run_worker_until_idle,
+    wait_for,
+    worker_thread,
+)
 
 
 def test_a_second_start_with_the_same_idempotency_key_returns_the_first_run(app, dsn):
@@ -140,3 +148,50 @@ def test_queue_stats_count_runs_by_status(app, dsn):
 def test_tick_reports_what_it_did(app):
     result = app.tick()
     assert {"reclaimed", "timed_out", "woken", "deadlines", "purged"} <= set(result)
+
+
+def test_max_attempts_comes_from_the_start_then_the_workflow_then_the_queue(dsn):
+    app = pgratchet.App(dsn)
+
+    @app.workflow(name="capped", queue="prec", max_attempts=3)
+    def capped(ctx: pgratchet.Context) -> dict:
+        raise RuntimeError("capped fails")
+
+    @app.workflow(name="uncapped", queue="prec")
+    def uncapped(ctx: pgratchet.Context) -> dict:
+        raise RuntimeError("uncapped fails")
+
+    app.create_queue("prec", max_attempts=4, backoff={"initial": 0.01, "jitter": 0})
+    from_start = app.start("capped", max_attempts=2)
+    from_workflow = app.start("capped")
+    from_queue = app.start("uncapped")
+    run_worker_until_idle(app, idle=0.5, queues=["prec"])
+    attempts = {
+        h.id: (h.status(), h.info()["attempt"]) for h in (from_start, from_workflow, from_queue)
+    }
+    assert attempts == {
+        from_start.id: ("failed", 2),
+        from_workflow.id: ("failed", 3),
+        from_queue.id: ("failed", 4),
+    }
+    app.close()
+
+
+def test_tick_purges_finished_runs_past_retention_with_their_history(app, dsn):
+    app.create_queue("wake", retention="1 day")
+    done = app.start("ping", idempotency_key="k1")
+    run_worker_until_idle(app, queues=["wake"])
+    assert done.status() == "completed"
+    waiting = app.start("ping", delay=30 * 86400)  # not finished: never purged
+
+    later = bind_app(fake_clock_dsn(dsn, datetime.now(UTC) + timedelta(days=2)))
+    assert later.tick()["purged"] == 1
+    later.close()
+    with pytest.raises(pgratchet.UnknownRun):
+        app.run(done.id)
+    for table in ("ratchet.history", "ratchet.steps", "ratchet.events"):
+        rows = query(dsn, f"select count(*) as n from {table} where run_id = %s", (done.id,))
+        assert rows == [{"n": 0}], table
+    assert waiting.status() == "queued"
+    # The idempotency key went with its run.
+    assert app.start("ping", idempotency_key="k1").id != done.id

@@ -291,3 +291,26 @@ def kills_its_worker(ctx: pgratchet.Context) -> dict:
     record(ctx, "body")
     os.kill(os.getpid(), 9)  # SIGKILL: the worker dies with the run in hand, every time
     return {}
+
+
+@app.workflow(queue="fan")
+def picky_child(ctx: pgratchet.Context, i: int) -> dict:
+    if i == 1:
+        raise pgratchet.PermanentError("child 1 refuses")
+    return {"i": i}
+
+
+@app.workflow(queue="fan")
+def collect_statuses(ctx: pgratchet.Context, n: int = 3) -> dict:
+    kids = [ctx.start_child(f"kid{i}", "picky_child", {"i": i}) for i in range(n)]
+    results = ctx.await_runs("kids", kids)
+    return {
+        "runs": [r["run"] for r in results],
+        "statuses": [r["status"] for r in results],
+        "outputs": [r["output"] for r in results],
+    }
+
+
+@app.workflow(queue="fan")
+def gather_picky(ctx: pgratchet.Context, n: int = 3) -> dict:
+    return {"results": ctx.gather("kids", "picky_child", [{"i": i} for i in range(n)])}
