@@ -121,3 +121,37 @@ def test_a_run_that_kills_its_worker_every_time_ends_failed(
         "failed",
     ]
     assert len(effects(dsn, handle.id)) == 2
+
+
+def test_a_frozen_worker_whose_lease_expired_is_fenced_when_it_wakes_up(
+    app: pgratchet.App, dsn: str, workers: WorkerProcesses
+):
+    app.create_queue("crashy", lease=1, backoff={"initial": 0.1, "jitter": 0})
+    app.register()
+    frozen = workers.start(concurrency=1, queues=["crashy"], poll_interval=0.2)
+    handle = app.start("five_steps", {"pause": 0.4})
+    wait_for(lambda: effects(dsn, handle.id), 30, "the first step to start")
+    frozen.send_signal(signal.SIGSTOP)  # no heartbeats, no progress: the lease runs out
+    try:
+        rescuer = workers.start(concurrency=1, queues=["crashy"], poll_interval=0.2)
+        assert handle.result(timeout=60) == {"steps": 5}
+    finally:
+        frozen.send_signal(signal.SIGCONT)
+    wait_for(lambda: "abandoned" in workers.log_of(frozen), 30, "the woken worker to give up")
+    time.sleep(1.0)  # give the woken worker every chance to do damage
+
+    history = handle.history()
+    completions = [e for e in history if e.kind == "completed"]
+    claims = [e for e in history if e.kind == "claimed"]
+    assert len(completions) == 1
+    assert completions[0].detail["task"] == claims[-1].detail["task"]
+    assert [c.detail["attempt"] for c in claims] == [1, 2]
+    assert handle.info()["attempt"] == 2
+    steps = query(
+        dsn, "select name from ratchet.steps where run_id = %s order by seq", (handle.id,)
+    )
+    assert [s["name"] for s in steps] == ["s1", "s2", "s3", "s4", "s5"]
+    pids = {e["pid"] for e in effects(dsn, handle.id)}
+    assert pids == {frozen.pid, rescuer.pid}
+    assert frozen.poll() is None, "the woken worker carries on serving its queues"
+    check_no_overlapping_holds(dsn, [handle.id])
