@@ -121,6 +121,26 @@ def pgbench(cluster: Cluster, seconds: int) -> dict[str, Any]:
     script.write_text(PGBENCH_SCRIPT)
     script.chmod(0o644)
     cluster.psql("CHECKPOINT")
+    # Warm-up, discarded: the first update of each page after a checkpoint writes a full-page
+    # image, which would make whichever run comes first look slow.
+    subprocess.run(
+        [
+            str(PG_BIN / "pgbench"),
+            "-n",
+            "-f",
+            str(script),
+            "-c",
+            "8",
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "pgbench",
+        ],
+        env=dict(env, PGOPTIONS="-c synchronous_commit=off"),
+        check=True,
+        capture_output=True,
+    )
     out: dict[str, Any] = {}
     for key, clients, sync in (
         ("c8_sync_on", 8, "on"),
@@ -277,6 +297,14 @@ def summarize(case: Case) -> dict[str, Any]:
             }
         )
         s["peak"] = max(r["samples"], key=lambda x: x["total_mb"])
+        # Reference size: just before the hold starts; without a hold, at 40% of the run (the
+        # steady state, once retention has started purging).
+        held = [i for i, x in enumerate(r["samples"]) if x.get("held")]
+        if held:
+            s["ref"] = r["samples"][max(held[0] - 1, 0)]
+        else:
+            t_ref = 0.4 * r["seconds"]
+            s["ref"] = min(r["samples"], key=lambda x: abs(x["t"] - t_ref))
         pm = r["per_minute"][:-1] if len(r["per_minute"]) > 1 else r["per_minute"]
         full = [x for x in pm if x > 0]
         s["flatness"] = (max(full) - min(full)) / statistics.fmean(full) if full else None
@@ -436,8 +464,8 @@ def w4_table(summaries: list[dict[str, Any]]) -> list[list[str]]:
             "Target/s",
             "Processed/s per minute",
             "Spread",
-            "Size MB start / peak / end",
-            "Dead tuples start / peak / end",
+            "Size MB start / ref / peak / end",
+            "Dead tuples ref / peak / end",
         ]
     ]
     for s in summaries:
@@ -451,8 +479,8 @@ def w4_table(summaries: list[dict[str, Any]]) -> list[list[str]]:
                 f"{s['target_rate']:,.0f}",
                 " ".join(f"{x:,.0f}" for x in s["per_minute"]),
                 f"{s['flatness'] * 100:.0f}%" if s["flatness"] is not None else "n/a",
-                " / ".join(f"{s[k]['total_mb']:.1f}" for k in ("start", "peak", "end")),
-                f"{s['start']['dead_tup']:,.0f} / {peak_dead:,.0f} / {s['end']['dead_tup']:,.0f}",
+                " / ".join(f"{s[k]['total_mb']:.1f}" for k in ("start", "ref", "peak", "end")),
+                f"{s['ref']['dead_tup']:,.0f} / {peak_dead:,.0f} / {s['end']['dead_tup']:,.0f}",
             ]
         )
     return out
@@ -511,9 +539,8 @@ def targets(summaries: list[dict[str, Any]]) -> list[list[str]]:
     )
     for s in w4:
         flat = s["flatness"]
-        back = s["end"]["total_mb"] <= max(
-            1.5 * s["start"]["total_mb"], s["start"]["total_mb"] + 16
-        )
+        ref_mb = s["ref"]["total_mb"]
+        back = s["end"]["total_mb"] <= max(1.2 * ref_mb, ref_mb + 16)
         out.append(
             [
                 f"W4 flat within 10% ({s['name']})",
@@ -524,9 +551,9 @@ def targets(summaries: list[dict[str, Any]]) -> list[list[str]]:
         )
         out.append(
             [
-                f"W4 tables back near start ({s['name']})",
-                "end <= 1.5x start (or +16 MB)",
-                f"{s['start']['total_mb']:.1f} -> {s['end']['total_mb']:.1f} MB",
+                f"W4 tables back near ref size ({s['name']})",
+                "end <= 1.2x ref (or +16 MB)",
+                f"{ref_mb:.1f} -> {s['end']['total_mb']:.1f} MB",
                 yes(back),
             ]
         )
