@@ -73,6 +73,7 @@ def test_an_immediate_postgres_shutdown_loses_no_acknowledged_step_and_workers_r
         app.close()
 
         wait_for(lambda: steps_done(dsn) >= RUNS, 60, "a fifth of the steps to be done")
+        finished_before = count_runs_by_status(dsn, ids).get("completed", 0)
         durable.stop("immediate")
         crashed_at = time.time()
         acked_before = [a for a in read_acks(ack_dir) if a[3] < crashed_at]
@@ -94,6 +95,7 @@ def test_an_immediate_postgres_shutdown_loses_no_acknowledged_step_and_workers_r
         lost = [a for a in acks if stored.get((a[0], a[1])) != a[2]]
         assert not lost, f"acknowledged steps lost or changed: {lost[:10]}"
         assert len(acked_before) > 0
+        assert finished_before < RUNS, "the shutdown should hit the batch in the middle"
         assert {(a[0], a[1]) for a in acks} == set(stored), "every step was acknowledged once"
         per_run = Counter(run for run, _ in stored)
         assert set(per_run.values()) == {5}
@@ -106,8 +108,9 @@ def test_an_immediate_postgres_shutdown_loses_no_acknowledged_step_and_workers_r
         )
         assert {r["pid"] for r in after} == {p.pid for p in procs}
         print(
-            f"\npostgres restart: {len(acked_before)} steps acknowledged before the immediate"
-            f" shutdown, all {len(acks)} acknowledged steps intact after recovery"
+            f"\npostgres restart: immediate shutdown with {finished_before}/{RUNS} runs done and"
+            f" {len(acked_before)} steps acknowledged; all {len(acks)} acknowledged steps"
+            " intact after recovery"
         )
     finally:
         workers.stop_all()
