@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import sys
@@ -22,6 +23,8 @@ import procrastinate
 NAME = "procrastinate"
 common.set_name(NAME)
 WORKLOADS = ("w1", "w3", "w4")
+# Our module is __main__ on purpose (one small script per system): not worth a warning per run.
+logging.getLogger("procrastinate.blueprints").setLevel(logging.ERROR)
 CONCURRENCY = int(os.environ.get("BENCH_PROCRASTINATE_CONCURRENCY", "20"))
 ENQUEUE_BATCH = 1000
 
