@@ -29,6 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import itertools
+
 from cluster import PG_BIN, Cluster
 
 HERE = Path(__file__).resolve().parent
@@ -456,6 +458,15 @@ def table(rows: list[Row]) -> list[list[str]]:
     return out
 
 
+def checkpoint_times(samples: list[dict[str, Any]]) -> str:
+    """When checkpoints started during a W4 run (to the 15 s sample), e.g. '225 480'."""
+    out = []
+    for a, b in itertools.pairwise(samples):
+        if b.get("checkpoints", 0) > a.get("checkpoints", 0):
+            out.append(f"{b['t']:.0f}")
+    return " ".join(out) or "none"
+
+
 def w4_table(summaries: list[dict[str, Any]]) -> list[list[str]]:
     out = [
         [
@@ -466,6 +477,7 @@ def w4_table(summaries: list[dict[str, Any]]) -> list[list[str]]:
             "Spread",
             "Size MB start / ref / peak / end",
             "Dead tuples ref / peak / end",
+            "Checkpoints at (s)",
         ]
     ]
     for s in summaries:
@@ -481,6 +493,7 @@ def w4_table(summaries: list[dict[str, Any]]) -> list[list[str]]:
                 f"{s['flatness'] * 100:.0f}%" if s["flatness"] is not None else "n/a",
                 " / ".join(f"{s[k]['total_mb']:.1f}" for k in ("start", "ref", "peak", "end")),
                 f"{s['ref']['dead_tup']:,.0f} / {peak_dead:,.0f} / {s['end']['dead_tup']:,.0f}",
+                checkpoint_times(s["samples"]),
             ]
         )
     return out
@@ -648,7 +661,11 @@ def write_doc(
     sizes = report["sizes"]
     facts = [
         f"- Run: {m['date']}, pgratchet commit `{m['pgratchet_commit']}`, "
-        f"total {report['duration_min']:.1f} min.",
+        f"total {report['duration_min']:.1f} min; load average (1/5/15 min) "
+        + " / ".join(f"{x:.1f}" for x in report["loadavg_start"])
+        + " at the start, "
+        + " / ".join(f"{x:.1f}" for x in report["loadavg_end"])
+        + " at the end (the machine is shared with the project's other work).",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, Linux {m['kernel']}, "
         f"Python {m['python']}.",
         f"- PostgreSQL {pg.get('server_version')}: shared_buffers {pg.get('shared_buffers')}, "
@@ -787,6 +804,7 @@ def main() -> int:
         log(f"missing {PEER_PY}: `make bench` creates it")
         return 2
     t0 = time.monotonic()
+    load0 = os.getloadavg()
     cluster = Cluster()
     log(f"== throwaway cluster in {cluster.root}")
     cluster.init()
@@ -796,7 +814,7 @@ def main() -> int:
         facts = machine_facts(cluster)
         pgb = pgbench(cluster, sz.pgbench_seconds)
         cases = plan(sz, systems)
-        total = len(cases) + (2 + 3)  # W4 cases are planned after W1's medians exist
+        total = len(cases) + len(w4_cases(sz, systems, dict.fromkeys(ALL, 1.0), args.smoke))
         for i, c in enumerate(cases, 1):
             run_case(cluster, c, i, total, t0)
         sums = [summarize(c) for c in cases]
@@ -829,6 +847,8 @@ def main() -> int:
     report = {
         "smoke": args.smoke,
         "duration_min": duration,
+        "loadavg_start": load0,
+        "loadavg_end": os.getloadavg(),
         "machine": facts,
         "sizes": sz.__dict__,
         "pgbench": pgb,

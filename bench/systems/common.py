@@ -128,6 +128,9 @@ def table_sizes(dsn: str) -> dict[str, float]:
     Each system has a database of its own, so these are exactly the engine's tables.
     """
     with psycopg.connect(dsn, autocommit=True) as c:
+        ckpt = c.execute(
+            "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        ).fetchone()
         rows = c.execute(
             "SELECT s.schemaname || '.' || s.relname, pg_total_relation_size(s.relid),"
             " s.n_live_tup, s.n_dead_tup FROM pg_stat_user_tables s"
@@ -137,6 +140,7 @@ def table_sizes(dsn: str) -> dict[str, float]:
         "total_bytes": float(sum(r[1] for r in rows)),
         "live_tup": float(sum(r[2] for r in rows)),
         "dead_tup": float(sum(r[3] for r in rows)),
+        "checkpoints": float(ckpt[0]) if ckpt else 0.0,
         "tables": {r[0]: {"bytes": r[1], "live": r[2], "dead": r[3]} for r in rows},
     }
 
@@ -251,6 +255,7 @@ def _brief(s: dict[str, Any]) -> dict[str, float]:
         "total_mb": round(s["total_bytes"] / 1048576, 2),
         "live_tup": s["live_tup"],
         "dead_tup": s["dead_tup"],
+        "checkpoints": s["checkpoints"],
     }
 
 
