@@ -1669,10 +1669,12 @@ BEGIN
     END IF;
 
     -- Then their runs; one busy elsewhere (cancel, signal) is left for later.
+    -- IN (SELECT unnest(...)) rather than = ANY(...): in a generic plan an
+    -- array parameter cannot be hashed, and 500 ids against every row is slow.
     SELECT array_agg(l.id) INTO v_ids
     FROM (
         SELECT r.id FROM ratchet.runs AS r
-        WHERE r.id = ANY(v_ids)
+        WHERE r.id IN (SELECT unnest(v_ids))
         ORDER BY r.id DESC
         FOR UPDATE SKIP LOCKED
     ) AS l;
@@ -1683,12 +1685,12 @@ BEGIN
     INSERT INTO ratchet.history (run_id, at, kind, step, detail)
     SELECT r.id, v_now, 'woken', null, '{"kind": "sleep"}'::jsonb
     FROM ratchet.runs AS r
-    WHERE r.id = ANY(v_ids) AND r.status = 'sleeping'
+    WHERE r.id IN (SELECT unnest(v_ids)) AND r.status = 'sleeping'
     ORDER BY r.id;
 
     RETURN QUERY
     WITH gone AS (
-        DELETE FROM ratchet.pending AS p WHERE p.run_id = ANY(v_ids)
+        DELETE FROM ratchet.pending AS p WHERE p.run_id IN (SELECT unnest(v_ids))
     ),
 
     held AS (
@@ -1700,7 +1702,7 @@ BEGIN
             v_now, v_now + q.lease
         FROM ratchet.runs AS r
         INNER JOIN ratchet.queues AS q ON q.name = r.queue
-        WHERE r.id = ANY(v_ids)
+        WHERE r.id IN (SELECT unnest(v_ids))
         ORDER BY r.id
         RETURNING t.*
     ),
@@ -1821,7 +1823,7 @@ BEGIN
     -- Lock the runs first (the engine's lock order), newest first.
     PERFORM 1 FROM ratchet.runs AS r
     WHERE r.id IN (
-        SELECT t.run_id FROM ratchet.tasks AS t WHERE t.id = ANY(complete_many.tasks)
+        SELECT t.run_id FROM ratchet.tasks AS t WHERE t.id IN (SELECT unnest(complete_many.tasks))
     )
     ORDER BY r.id DESC
     FOR UPDATE;
@@ -1830,7 +1832,7 @@ BEGIN
     WITH held AS (
         DELETE FROM ratchet.tasks AS t
         WHERE
-            t.id = ANY(complete_many.tasks)
+            t.id IN (SELECT unnest(complete_many.tasks))
             AND t.lease_expires_at > v_now
             AND (t.deadline IS NULL OR t.deadline > v_now)
         RETURNING t.id, t.run_id, t.queue
@@ -1839,12 +1841,15 @@ BEGIN
     finished AS (
         UPDATE ratchet.runs AS r SET
             status = 'completed',
-            output = nullif(v_outputs -> (u.ord::integer - 1), 'null'::jsonb),
+            output = CASE
+                WHEN v_outputs IS NOT NULL THEN nullif(
+                    v_outputs -> (array_position(complete_many.tasks, h.id) - 1), 'null'::jsonb
+                )
+            END,
             finished_at = v_now
         FROM held AS h
-        INNER JOIN unnest(complete_many.tasks) WITH ORDINALITY AS u (id, ord) ON h.id = u.id
         WHERE r.id = h.run_id
-        RETURNING r.id
+        RETURNING h.id AS task, h.run_id AS run
     ),
 
     logged AS (
@@ -1861,15 +1866,14 @@ BEGIN
         LIMIT 1
     )
 
-    SELECT array_agg(h.id ORDER BY h.id), array_agg(h.run_id) INTO v_done, v_runs
-    FROM held AS h
-    LEFT JOIN async AS a ON true
-    WHERE h.run_id IN (SELECT f.id FROM finished AS f);
+    SELECT array_agg(f.task ORDER BY f.task), array_agg(f.run) INTO v_done, v_runs
+    FROM finished AS f
+    LEFT JOIN async AS a ON true;
 
     -- Fan-in only for runs someone awaits.
     FOR v_run IN
         SELECT DISTINCT w.awaited FROM ratchet.run_waits AS w
-        WHERE w.awaited = ANY(v_runs)
+        WHERE w.awaited IN (SELECT unnest(v_runs))
         ORDER BY w.awaited DESC
     LOOP
         PERFORM ratchet._finished(v_run, v_now);

@@ -89,10 +89,12 @@ BEGIN
     END IF;
 
     -- Then their runs; one busy elsewhere (cancel, signal) is left for later.
+    -- IN (SELECT unnest(...)) rather than = ANY(...): in a generic plan an
+    -- array parameter cannot be hashed, and 500 ids against every row is slow.
     SELECT array_agg(l.id) INTO v_ids
     FROM (
         SELECT r.id FROM ratchet.runs AS r
-        WHERE r.id = ANY(v_ids)
+        WHERE r.id IN (SELECT unnest(v_ids))
         ORDER BY r.id DESC
         FOR UPDATE SKIP LOCKED
     ) AS l;
@@ -103,12 +105,12 @@ BEGIN
     INSERT INTO ratchet.history (run_id, at, kind, step, detail)
     SELECT r.id, v_now, 'woken', null, '{"kind": "sleep"}'::jsonb
     FROM ratchet.runs AS r
-    WHERE r.id = ANY(v_ids) AND r.status = 'sleeping'
+    WHERE r.id IN (SELECT unnest(v_ids)) AND r.status = 'sleeping'
     ORDER BY r.id;
 
     RETURN QUERY
     WITH gone AS (
-        DELETE FROM ratchet.pending AS p WHERE p.run_id = ANY(v_ids)
+        DELETE FROM ratchet.pending AS p WHERE p.run_id IN (SELECT unnest(v_ids))
     ),
 
     held AS (
@@ -120,7 +122,7 @@ BEGIN
             v_now, v_now + q.lease
         FROM ratchet.runs AS r
         INNER JOIN ratchet.queues AS q ON q.name = r.queue
-        WHERE r.id = ANY(v_ids)
+        WHERE r.id IN (SELECT unnest(v_ids))
         ORDER BY r.id
         RETURNING t.*
     ),

@@ -73,7 +73,7 @@ BEGIN
     -- Lock the runs first (the engine's lock order), newest first.
     PERFORM 1 FROM ratchet.runs AS r
     WHERE r.id IN (
-        SELECT t.run_id FROM ratchet.tasks AS t WHERE t.id = ANY(complete_many.tasks)
+        SELECT t.run_id FROM ratchet.tasks AS t WHERE t.id IN (SELECT unnest(complete_many.tasks))
     )
     ORDER BY r.id DESC
     FOR UPDATE;
@@ -82,7 +82,7 @@ BEGIN
     WITH held AS (
         DELETE FROM ratchet.tasks AS t
         WHERE
-            t.id = ANY(complete_many.tasks)
+            t.id IN (SELECT unnest(complete_many.tasks))
             AND t.lease_expires_at > v_now
             AND (t.deadline IS NULL OR t.deadline > v_now)
         RETURNING t.id, t.run_id, t.queue
@@ -91,12 +91,15 @@ BEGIN
     finished AS (
         UPDATE ratchet.runs AS r SET
             status = 'completed',
-            output = nullif(v_outputs -> (u.ord::integer - 1), 'null'::jsonb),
+            output = CASE
+                WHEN v_outputs IS NOT NULL THEN nullif(
+                    v_outputs -> (array_position(complete_many.tasks, h.id) - 1), 'null'::jsonb
+                )
+            END,
             finished_at = v_now
         FROM held AS h
-        INNER JOIN unnest(complete_many.tasks) WITH ORDINALITY AS u (id, ord) ON h.id = u.id
         WHERE r.id = h.run_id
-        RETURNING r.id
+        RETURNING h.id AS task, h.run_id AS run
     ),
 
     logged AS (
@@ -113,15 +116,14 @@ BEGIN
         LIMIT 1
     )
 
-    SELECT array_agg(h.id ORDER BY h.id), array_agg(h.run_id) INTO v_done, v_runs
-    FROM held AS h
-    LEFT JOIN async AS a ON true
-    WHERE h.run_id IN (SELECT f.id FROM finished AS f);
+    SELECT array_agg(f.task ORDER BY f.task), array_agg(f.run) INTO v_done, v_runs
+    FROM finished AS f
+    LEFT JOIN async AS a ON true;
 
     -- Fan-in only for runs someone awaits.
     FOR v_run IN
         SELECT DISTINCT w.awaited FROM ratchet.run_waits AS w
-        WHERE w.awaited = ANY(v_runs)
+        WHERE w.awaited IN (SELECT unnest(v_runs))
         ORDER BY w.awaited DESC
     LOOP
         PERFORM ratchet._finished(v_run, v_now);
