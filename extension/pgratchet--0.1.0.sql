@@ -2523,6 +2523,8 @@ AS $$
 DECLARE
     v_now timestamptz := ratchet.now();
     v_batch constant integer := 1000;
+    -- Purging must outpace a busy queue's completions between two ticks.
+    v_purge_batch constant integer := 10000;
     v_reclaimed integer;
     v_timed_out integer := 0;
     v_woken integer := 0;
@@ -2573,7 +2575,7 @@ BEGIN
 
     SELECT count(*) INTO v_woken FROM flipped;
 
-    v_purged := ratchet._purge(v_now, v_batch);
+    v_purged := ratchet._purge(v_now, v_purge_batch);
 
     RETURN jsonb_build_object(
         'reclaimed', v_reclaimed,
