@@ -794,6 +794,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--smoke", action="store_true", help="tiny sizes; checks the harness only")
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    ap.add_argument("--out", help="write the JSON here instead of bench/results/latest.json")
     args = ap.parse_args()
     sz = Sizes.make(args.smoke)
     systems = os.environ.get("BENCH_SYSTEMS", ",".join(ALL)).split(",")
@@ -856,10 +857,14 @@ def main() -> int:
         "targets": tgt,
         "failures": failed,
     }
-    out = HERE / "results" / ("smoke.json" if args.smoke else "latest.json")
+    out = (
+        Path(args.out)
+        if args.out
+        else HERE / "results" / ("smoke.json" if args.smoke else "latest.json")
+    )
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str) + "\n")
-    log(f"wrote {out.relative_to(ROOT)}")
+    log(f"wrote {out}")
     if not args.smoke and not args.no_doc:
         write_doc(report, main_t, w4_t, tgt)
         log(f"wrote {DOC.relative_to(ROOT)}")
