@@ -82,7 +82,7 @@ class Sizes:
     @staticmethod
     def make(smoke: bool) -> Sizes:
         if smoke:
-            return Sizes(1, 300, 20, 5, 10, 20, 10, 8, 2)
+            return Sizes(1, 300, 20, 5, 10, 20, 8, 6, 1)
         return Sizes(
             reps=env_int("BENCH_REPS", 3),
             w1_n=env_int("BENCH_W1_N", 10_000),
