@@ -646,6 +646,19 @@ BEGIN
 END;
 $$;
 
+-- Makes a run claimable at due_at: its row in the claim table. Every path
+-- back to ready work (hand-back, retry, resume, sleep) goes through here.
+CREATE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
+    SELECT r.id, r.queue, r.workflow, r.priority, _pend.due_at
+    FROM ratchet.runs AS r
+    WHERE r.id = _pend.run_id;
+$$;
+
 -- The queue's policy with every option at its default.
 CREATE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
 RETURNS ratchet.queues
@@ -1238,9 +1251,7 @@ BEGIN
             CONTINUE;
         END IF;
         UPDATE ratchet.runs AS r SET status = 'queued' WHERE r.id = v_task.run_id;
-        INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-        SELECT r.id, r.queue, r.workflow, r.priority, v_now
-        FROM ratchet.runs AS r WHERE r.id = v_task.run_id;
+        PERFORM ratchet._pend(v_task.run_id, v_now);
         PERFORM ratchet._log(
             v_task.run_id, 'handed_back', null,
             jsonb_build_object('task', v_task.id, 'worker', v_task.worker_id), v_now
@@ -1375,8 +1386,7 @@ BEGIN
         wait_until = null,
         wait_runs = null
     WHERE x.id = _resume.r.id;
-    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-    VALUES (_resume.r.id, _resume.r.queue, _resume.r.workflow, _resume.r.priority, _resume.at);
+    PERFORM ratchet._pend(_resume.r.id, _resume.at);
     PERFORM ratchet._log(
         _resume.r.id, _resume.history_kind, _resume.r.wait_step,
         jsonb_build_object('kind', _resume.kind), _resume.at
@@ -1422,8 +1432,7 @@ BEGIN
             error = _after_failure.error,
             failures = r.failures || jsonb_build_object(v_key, v_count)
         WHERE r.id = _after_failure.run_id;
-        INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-        VALUES (v_r.id, v_r.queue, v_r.workflow, v_r.priority, v_due);
+        PERFORM ratchet._pend(v_r.id, v_due);
         PERFORM ratchet._log(
             v_r.id, 'retrying', _after_failure.step,
             jsonb_build_object(
@@ -2043,9 +2052,7 @@ BEGIN
 
     DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
     UPDATE ratchet.runs AS r SET status = 'sleeping' WHERE r.id = v_t.run_id;
-    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-    SELECT r.id, r.queue, r.workflow, r.priority, v_wake
-    FROM ratchet.runs AS r WHERE r.id = v_t.run_id;
+    PERFORM ratchet._pend(v_t.run_id, v_wake);
     PERFORM ratchet._durability(v_t.queue);
     PERFORM ratchet._log(
         v_t.run_id, 'sleeping', sleep.step, jsonb_build_object('wake_at', v_wake), v_now
@@ -2423,8 +2430,7 @@ BEGIN
             ELSE r.deadline
         END
     WHERE r.id = v_r.id;
-    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-    VALUES (v_r.id, v_r.queue, v_r.workflow, v_r.priority, v_now);
+    PERFORM ratchet._pend(v_r.id, v_now);
     PERFORM ratchet._log(
         v_r.id, 'retried', null, jsonb_build_object('previous_status', v_r.status), v_now
     );

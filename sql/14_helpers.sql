@@ -47,6 +47,19 @@ BEGIN
 END;
 $$;
 
+-- Makes a run claimable at due_at: its row in the claim table. Every path
+-- back to ready work (hand-back, retry, resume, sleep) goes through here.
+CREATE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
+    SELECT r.id, r.queue, r.workflow, r.priority, _pend.due_at
+    FROM ratchet.runs AS r
+    WHERE r.id = _pend.run_id;
+$$;
+
 -- The queue's policy with every option at its default.
 CREATE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
 RETURNS ratchet.queues

@@ -136,9 +136,7 @@ BEGIN
             CONTINUE;
         END IF;
         UPDATE ratchet.runs AS r SET status = 'queued' WHERE r.id = v_task.run_id;
-        INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-        SELECT r.id, r.queue, r.workflow, r.priority, v_now
-        FROM ratchet.runs AS r WHERE r.id = v_task.run_id;
+        PERFORM ratchet._pend(v_task.run_id, v_now);
         PERFORM ratchet._log(
             v_task.run_id, 'handed_back', null,
             jsonb_build_object('task', v_task.id, 'worker', v_task.worker_id), v_now

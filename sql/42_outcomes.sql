@@ -67,8 +67,7 @@ BEGIN
         wait_until = null,
         wait_runs = null
     WHERE x.id = _resume.r.id;
-    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-    VALUES (_resume.r.id, _resume.r.queue, _resume.r.workflow, _resume.r.priority, _resume.at);
+    PERFORM ratchet._pend(_resume.r.id, _resume.at);
     PERFORM ratchet._log(
         _resume.r.id, _resume.history_kind, _resume.r.wait_step,
         jsonb_build_object('kind', _resume.kind), _resume.at
@@ -114,8 +113,7 @@ BEGIN
             error = _after_failure.error,
             failures = r.failures || jsonb_build_object(v_key, v_count)
         WHERE r.id = _after_failure.run_id;
-        INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-        VALUES (v_r.id, v_r.queue, v_r.workflow, v_r.priority, v_due);
+        PERFORM ratchet._pend(v_r.id, v_due);
         PERFORM ratchet._log(
             v_r.id, 'retrying', _after_failure.step,
             jsonb_build_object(

@@ -45,9 +45,7 @@ BEGIN
 
     DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
     UPDATE ratchet.runs AS r SET status = 'sleeping' WHERE r.id = v_t.run_id;
-    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-    SELECT r.id, r.queue, r.workflow, r.priority, v_wake
-    FROM ratchet.runs AS r WHERE r.id = v_t.run_id;
+    PERFORM ratchet._pend(v_t.run_id, v_wake);
     PERFORM ratchet._durability(v_t.queue);
     PERFORM ratchet._log(
         v_t.run_id, 'sleeping', sleep.step, jsonb_build_object('wake_at', v_wake), v_now

@@ -32,8 +32,7 @@ BEGIN
             ELSE r.deadline
         END
     WHERE r.id = v_r.id;
-    INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
-    VALUES (v_r.id, v_r.queue, v_r.workflow, v_r.priority, v_now);
+    PERFORM ratchet._pend(v_r.id, v_now);
     PERFORM ratchet._log(
         v_r.id, 'retried', null, jsonb_build_object('previous_status', v_r.status), v_now
     );
