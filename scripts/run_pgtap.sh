@@ -16,6 +16,9 @@
 #
 # Environment: PG_CONFIG (default /usr/lib/postgresql/15/bin/pg_config), PGTAP_JOBS (pg_prove
 # -j, default 1), PGRATCHET_KEEP_CLUSTER=1 keeps the temp dir for inspection.
+# PGRATCHET_ENGINE=plain loads the engine from this tree's extension/pgratchet.plain.sql
+# instead of the installed extension and skips the packaging checks: parallel work in several
+# git worktrees then never depends on (or overwrites) the one system-wide `make install`.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,8 +73,15 @@ psql_q() { # psql_q DB SQL: run SQL, print unaligned tuples only; fails on the f
     "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "$2"
 }
 
-available=$(psql_q postgres "SELECT count(*) FROM pg_available_extensions WHERE name = 'pgratchet'")
-[[ $available == 1 ]] || die "extension pgratchet is not installed for $PG_CONFIG (run: make install)"
+ENGINE=${PGRATCHET_ENGINE:-extension}
+case $ENGINE in
+    extension)
+        available=$(psql_q postgres "SELECT count(*) FROM pg_available_extensions WHERE name = 'pgratchet'")
+        [[ $available == 1 ]] || die "extension pgratchet is not installed for $PG_CONFIG (run: make install)"
+        ;;
+    plain) [[ -f $PLAIN_SCRIPT ]] || die "$PLAIN_SCRIPT not found (make build)" ;;
+    *) die "PGRATCHET_ENGINE must be extension or plain, not $ENGINE" ;;
+esac
 
 # --- 1. pgTAP suite --------------------------------------------------------------------------
 TESTS=("$@")
@@ -83,8 +93,14 @@ if ((${#test_files[@]} == 0)); then
     log "no pgTAP test files under ${TESTS[*]}; skipping pg_prove"
 else
     "$PGBIN/createdb" pgratchet_test || die "createdb failed"
-    psql_q pgratchet_test 'CREATE EXTENSION pgtap; CREATE EXTENSION pgratchet;' ||
-        die "CREATE EXTENSION failed (see the error above)"
+    psql_q pgratchet_test 'CREATE EXTENSION pgtap;' || die "CREATE EXTENSION pgtap failed"
+    if [[ $ENGINE == plain ]]; then
+        "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 --single-transaction -d pgratchet_test \
+            -f "$PLAIN_SCRIPT" >/dev/null || die "applying $PLAIN_SCRIPT failed (see the error above)"
+    else
+        psql_q pgratchet_test 'CREATE EXTENSION pgratchet;' ||
+            die "CREATE EXTENSION failed (see the error above)"
+    fi
     log "pg_prove: ${#test_files[@]} files"
     pg_prove --dbname pgratchet_test --jobs "${PGTAP_JOBS:-1}" --failures "${test_files[@]}"
     prove_rc=$?
@@ -163,8 +179,8 @@ drop_removes_schema() {
         expect pkg_ext "SELECT count(*) FROM pg_extension WHERE extname = 'pgratchet'" 0
 }
 
-if [[ ${PGRATCHET_SKIP_PACKAGING:-0} == 1 ]]; then
-    log "packaging checks skipped (PGRATCHET_SKIP_PACKAGING=1)"
+if [[ ${PGRATCHET_SKIP_PACKAGING:-0} == 1 || $ENGINE == plain ]]; then
+    log "packaging checks skipped (PGRATCHET_SKIP_PACKAGING=1 or PGRATCHET_ENGINE=plain)"
 else
     if [[ -f $PLAIN_SCRIPT ]]; then
         check "plain script applies to a fresh database" plain_apply &&

@@ -9,6 +9,7 @@ afterwards, so no test sees another's runs, queues or workers.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -43,8 +44,17 @@ def extension_version() -> str:
     return found.group(1)
 
 
+# PGRATCHET_ENGINE=plain: load the engine from this tree's plain script instead of the
+# installed extension, so several git worktrees can test side by side without `make install`.
+# Tests that need the installed extension itself (packaging, the embedded cluster) skip then.
+PLAIN_ENGINE = os.environ.get("PGRATCHET_ENGINE", "extension") == "plain"
+PLAIN_SCRIPT = REPO / "extension" / "pgratchet.plain.sql"
+
+
 def check_installed_extension() -> None:
     """Refuse to test a stale engine: the installed script must be the repo's build."""
+    if PLAIN_ENGINE:
+        return
     sharedir = subprocess.run(
         ["/usr/lib/postgresql/15/bin/pg_config", "--sharedir"],
         capture_output=True,
@@ -66,7 +76,11 @@ def prepare_template(cluster: Cluster) -> None:
         conn.execute(f"drop database if exists {TEMPLATE}")
         conn.execute(f"create database {TEMPLATE}")
     with psycopg.connect(make_conninfo(cluster.dsn, dbname=TEMPLATE), autocommit=True) as conn:
-        conn.execute("create extension pgratchet")
+        if PLAIN_ENGINE:
+            with conn.transaction():
+                conn.execute(PLAIN_SCRIPT.read_text())  # type: ignore[arg-type]  # our own file
+        else:
+            conn.execute("create extension pgratchet")
         conn.execute(SIDE_TABLES_SQL)
 
 

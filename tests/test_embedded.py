@@ -12,7 +12,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from pgratchet.embedded import Cluster
-from tests.conftest import bind_app, drop_database
+from tests.conftest import PLAIN_ENGINE, bind_app, drop_database
 from tests.support import REPO, SIDE_TABLES_SQL, query, run_worker_until_idle
 
 
@@ -29,6 +29,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.skipif(PLAIN_ENGINE, reason="uses the installed extension, not this tree's script")
 def test_dev_start_creates_a_cluster_in_a_folder_that_an_app_without_dsn_uses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
