@@ -22,7 +22,7 @@ CREATE FUNCTION ratchet.now()
 RETURNS timestamptz
 LANGUAGE sql
 VOLATILE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(
         nullif(current_setting('ratchet.fake_now', true), '')::timestamptz,
@@ -41,7 +41,7 @@ CREATE FUNCTION ratchet._raise(code text, message text, hint text DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -57,7 +57,7 @@ CREATE FUNCTION ratchet._check_name(kind text, value text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -77,7 +77,7 @@ CREATE FUNCTION ratchet._check_step(step text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -98,7 +98,7 @@ CREATE FUNCTION ratchet._check_size(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -128,7 +128,7 @@ CREATE FUNCTION ratchet._check_options(fn text, options jsonb, allowed text[])
 RETURNS jsonb
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -170,7 +170,7 @@ CREATE FUNCTION ratchet._opt_interval(key text, value jsonb)
 RETURNS interval
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -217,7 +217,7 @@ CREATE FUNCTION ratchet._opt_number(
 RETURNS double precision
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -246,7 +246,7 @@ CREATE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_va
 RETURNS bigint
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -275,7 +275,7 @@ CREATE FUNCTION ratchet._opt_bool(key text, value jsonb)
 RETURNS boolean
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -295,7 +295,7 @@ CREATE FUNCTION ratchet._opt_timestamptz(key text, value jsonb)
 RETURNS timestamptz
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -328,7 +328,7 @@ CREATE FUNCTION ratchet._input_object(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -606,7 +606,7 @@ CREATE FUNCTION ratchet._log(
 )
 RETURNS void
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     INSERT INTO ratchet.history (run_id, at, kind, step, detail)
     VALUES (_log.run_id, _log.at, _log.kind, _log.step, _log.detail);
@@ -617,7 +617,7 @@ $$;
 CREATE FUNCTION ratchet._wake(queue text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -634,7 +634,7 @@ $$;
 CREATE FUNCTION ratchet._durability(queue text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -652,7 +652,7 @@ $$;
 CREATE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
 RETURNS void
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
     SELECT r.id, r.queue, r.workflow, r.priority, _pend.due_at
@@ -665,7 +665,7 @@ CREATE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
 RETURNS ratchet.queues
 LANGUAGE sql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT ROW(
         _queue_defaults.name, null, interval '30 seconds', 5,
@@ -676,17 +676,35 @@ AS $$
 $$;
 
 -- Retry delay for the n-th failure: initial * factor^(n-1), capped at max,
--- then spread by +/- jitter.
+-- then spread by +/- jitter. The cap is applied in float seconds, comparing
+-- logarithms, before an interval is built: factor^(n-1) grows past what an
+-- interval (or a double) can hold long before n reaches a queue's attempt
+-- limit, and an overflow here would stop every tick() (defect D1).
 CREATE FUNCTION ratchet._backoff(q ratchet.queues, failures integer)
 RETURNS interval
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT least(
-        q.backoff_initial * power(q.backoff_factor, greatest(failures - 1, 0)),
-        q.backoff_max
-    ) * (1 + q.backoff_jitter * (2 * random() - 1));
+#variable_conflict use_column
+DECLARE
+    v_initial double precision := extract(epoch FROM _backoff.q.backoff_initial);
+    v_max double precision := extract(epoch FROM _backoff.q.backoff_max);
+    v_steps integer := greatest(coalesce(_backoff.failures, 1) - 1, 0);
+    v_secs double precision;
+BEGIN
+    IF v_initial <= 0 OR v_max <= 0 THEN
+        v_secs := least(greatest(v_initial, 0), greatest(v_max, 0));
+    ELSIF _backoff.q.backoff_factor <= 1 OR v_steps = 0 THEN
+        v_secs := least(v_initial, v_max);
+    ELSIF v_steps * ln(_backoff.q.backoff_factor) >= ln(v_max / v_initial) THEN
+        v_secs := v_max;
+    ELSE
+        v_secs := v_initial * power(_backoff.q.backoff_factor, v_steps);
+    END IF;
+    v_secs := v_secs * (1 + _backoff.q.backoff_jitter * (2 * random() - 1));
+    RETURN make_interval(secs => greatest(v_secs, 0));
+END;
 $$;
 
 -- ==== sql/20_create_queue.sql ====
@@ -695,7 +713,7 @@ $$;
 CREATE FUNCTION ratchet.create_queue(name text, options jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -836,7 +854,7 @@ $$;
 CREATE FUNCTION ratchet.register_workflow(name text, options jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -916,7 +934,7 @@ CREATE FUNCTION ratchet._start(
 )
 RETURNS SETOF bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1085,7 +1103,7 @@ CREATE FUNCTION ratchet.start(
 )
 RETURNS bigint
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT ratchet._start(
         start.workflow, jsonb_build_array(start.input), start.options, null, null, 'start'
@@ -1097,7 +1115,7 @@ CREATE FUNCTION ratchet.start_many(
 )
 RETURNS SETOF bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -1121,7 +1139,7 @@ CREATE FUNCTION ratchet.register_worker(
 )
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1172,7 +1190,7 @@ $$;
 CREATE FUNCTION ratchet._worker(worker bigint)
 RETURNS ratchet.workers
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1194,7 +1212,7 @@ $$;
 CREATE FUNCTION ratchet.heartbeat(worker bigint)
 RETURNS timestamptz
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1224,7 +1242,7 @@ $$;
 CREATE FUNCTION ratchet.deregister_worker(worker bigint)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1272,7 +1290,7 @@ $$;
 CREATE FUNCTION ratchet._hold(task bigint, at timestamptz)
 RETURNS ratchet.tasks
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1325,7 +1343,7 @@ $$;
 CREATE FUNCTION ratchet._finished(run_id bigint, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1355,7 +1373,7 @@ CREATE FUNCTION ratchet._run_outcomes(runs bigint[])
 RETURNS jsonb
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(jsonb_agg(
         jsonb_build_object(
@@ -1373,7 +1391,7 @@ CREATE FUNCTION ratchet._resume(
 )
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -1409,7 +1427,7 @@ CREATE FUNCTION ratchet._after_failure(
 )
 RETURNS text
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1471,7 +1489,7 @@ $$;
 CREATE FUNCTION ratchet._lease_lost(t ratchet.tasks, at timestamptz)
 RETURNS text
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -1494,7 +1512,7 @@ $$;
 CREATE FUNCTION ratchet._reclaim(queues text[], at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1513,12 +1531,17 @@ BEGIN
         IF NOT FOUND THEN
             CONTINUE;
         END IF;
-        DELETE FROM ratchet.tasks AS t
-        WHERE t.id = v_t.id AND t.lease_expires_at <= _reclaim.at;
-        IF NOT FOUND THEN
-            CONTINUE;
-        END IF;
-        PERFORM ratchet._lease_lost(v_t, _reclaim.at);
+        BEGIN
+            DELETE FROM ratchet.tasks AS t
+            WHERE t.id = v_t.id AND t.lease_expires_at <= _reclaim.at;
+            IF NOT FOUND THEN
+                CONTINUE;
+            END IF;
+            PERFORM ratchet._lease_lost(v_t, _reclaim.at);
+        EXCEPTION WHEN OTHERS THEN
+            -- One bad row must not stop the pass for every queue (D1).
+            PERFORM ratchet._engine_fail(v_t.run_id, 'reclaim', SQLSTATE, SQLERRM, _reclaim.at);
+        END;
         v_count := v_count + 1;
     END LOOP;
     RETURN v_count;
@@ -1529,7 +1552,7 @@ $$;
 CREATE FUNCTION ratchet._enforce_deadlines(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1548,18 +1571,16 @@ BEGIN
         FOR UPDATE SKIP LOCKED
     LOOP
         v_error := jsonb_build_object('deadline_exceeded', true, 'deadline', v_r.deadline);
-        PERFORM ratchet._fence_run(v_r.id, 'RT001', 'the run passed its deadline', _enforce_deadlines.at);
-        UPDATE ratchet.runs AS r SET
-            status = 'failed',
-            error = v_error,
-            finished_at = _enforce_deadlines.at,
-            wait_step = null,
-            wait_event = null,
-            wait_until = null,
-            wait_runs = null
-        WHERE r.id = v_r.id;
-        PERFORM ratchet._log(v_r.id, 'failed', null, v_error, _enforce_deadlines.at);
-        PERFORM ratchet._finished(v_r.id, _enforce_deadlines.at);
+        BEGIN
+            PERFORM ratchet._end_run(
+                v_r.id, 'failed', v_error, 'RT001', 'the run passed its deadline',
+                _enforce_deadlines.at
+            );
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM ratchet._engine_fail(
+                v_r.id, 'deadline', SQLSTATE, SQLERRM, _enforce_deadlines.at
+            );
+        END;
         v_count := v_count + 1;
     END LOOP;
     RETURN v_count;
@@ -1572,7 +1593,7 @@ $$;
 CREATE FUNCTION ratchet._fence_run(run_id bigint, code text, reason text, at timestamptz)
 RETURNS void
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     WITH gone AS (
         DELETE FROM ratchet.tasks AS t WHERE t.run_id = _fence_run.run_id
@@ -1584,6 +1605,74 @@ AS $$
     FROM gone AS g;
     DELETE FROM ratchet.pending AS p WHERE p.run_id = _fence_run.run_id;
     DELETE FROM ratchet.run_waits AS w WHERE w.waiter = _fence_run.run_id;
+$$;
+
+-- Ends a live run for good from outside its worker (deadline, cancel, engine
+-- error): its task is fenced with `code`, it leaves the hot path, the final
+-- status and error are set, the end is logged and its awaiters are told.
+-- The caller holds the run's row lock.
+CREATE FUNCTION ratchet._end_run(
+    run_id bigint, status text, error jsonb, code text, reason text, at timestamptz
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM ratchet._fence_run(_end_run.run_id, _end_run.code, _end_run.reason, _end_run.at);
+    UPDATE ratchet.runs AS r SET
+        status = _end_run.status,
+        error = _end_run.error,
+        finished_at = _end_run.at,
+        wait_step = null,
+        wait_event = null,
+        wait_until = null,
+        wait_runs = null
+    WHERE r.id = _end_run.run_id;
+    PERFORM ratchet._log(_end_run.run_id, _end_run.status, null, _end_run.error, _end_run.at);
+    PERFORM ratchet._finished(_end_run.run_id, _end_run.at);
+END;
+$$;
+
+-- A maintenance pass met an error it cannot handle on one run: fail that run
+-- with the engine error (so an operator sees it and can retry it) and carry
+-- on with the others. If even that fails, the row is left for the next pass
+-- with a WARNING in the server log: the pass itself never stops.
+CREATE FUNCTION ratchet._engine_fail(
+    run_id bigint, phase text, sqlstate text, message text, at timestamptz
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_error jsonb := jsonb_build_object(
+        'engine_error', jsonb_build_object(
+            'phase', _engine_fail.phase,
+            'sqlstate', _engine_fail.sqlstate,
+            'message', _engine_fail.message
+        )
+    );
+BEGIN
+    RAISE WARNING 'pgratchet: run % failed in %: % (%)',
+        _engine_fail.run_id, _engine_fail.phase, _engine_fail.message, _engine_fail.sqlstate;
+    BEGIN
+        PERFORM 1 FROM ratchet.runs AS r
+        WHERE r.id = _engine_fail.run_id AND r.finished_at IS NULL
+        FOR UPDATE;
+        IF FOUND THEN
+            PERFORM ratchet._end_run(
+                _engine_fail.run_id, 'failed', v_error, 'RT001',
+                'the engine failed the run: ' || _engine_fail.message, _engine_fail.at
+            );
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'pgratchet: could not fail run % after an engine error: % (%)',
+            _engine_fail.run_id, SQLERRM, SQLSTATE;
+    END;
+END;
 $$;
 
 -- ==== sql/43_claim.sql ====
@@ -1607,7 +1696,7 @@ RETURNS TABLE (
     deadline timestamptz
 )
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$
@@ -1763,7 +1852,7 @@ $$;
 CREATE FUNCTION ratchet._complete(t ratchet.tasks, output jsonb, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -1784,7 +1873,7 @@ $$;
 CREATE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$
@@ -1807,7 +1896,7 @@ $$;
 CREATE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
 RETURNS SETOF bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$
@@ -1905,7 +1994,7 @@ CREATE FUNCTION ratchet.fail(
 )
 RETURNS text
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1938,7 +2027,7 @@ $$;
 CREATE FUNCTION ratchet._slot_freed()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM pg_notify('ratchet_' || q.name, '')
@@ -1965,7 +2054,7 @@ EXECUTE FUNCTION ratchet._slot_freed();
 CREATE FUNCTION ratchet.checkpoint(task bigint, step text, result jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$
@@ -1998,7 +2087,7 @@ CREATE FUNCTION ratchet._step(run_id bigint, step text)
 RETURNS ratchet.steps
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT s.* FROM ratchet.steps AS s
     WHERE s.run_id = _step.run_id AND s.name = _step.step;
@@ -2012,7 +2101,7 @@ $$;
 CREATE FUNCTION ratchet.sleep(task bigint, step text, wake_at timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2071,7 +2160,7 @@ CREATE FUNCTION ratchet._check_event(event text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF event IS NULL OR length(event) NOT BETWEEN 1 AND 200 THEN
@@ -2087,7 +2176,7 @@ $$;
 CREATE FUNCTION ratchet.signal(run bigint, event text, payload jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2126,7 +2215,7 @@ $$;
 CREATE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
 RETURNS jsonb
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     WITH oldest AS (
         SELECT e.id FROM ratchet.events AS e
@@ -2152,7 +2241,7 @@ CREATE FUNCTION ratchet.await_event(
 )
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2216,7 +2305,7 @@ CREATE FUNCTION ratchet.start_child(
 )
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2251,7 +2340,7 @@ $$;
 CREATE FUNCTION ratchet.await_runs(task bigint, step text, runs bigint[])
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2335,7 +2424,7 @@ $$;
 CREATE FUNCTION ratchet.cancel(run bigint, reason text DEFAULT null)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2378,18 +2467,9 @@ BEGIN
         IF v_id <> cancel.run THEN
             v_error := v_error || jsonb_build_object('cancelled_with', cancel.run);
         END IF;
-        PERFORM ratchet._fence_run(v_id, 'RT002', 'the run was cancelled', v_now);
-        UPDATE ratchet.runs AS r SET
-            status = 'cancelled',
-            error = v_error,
-            finished_at = v_now,
-            wait_step = null,
-            wait_event = null,
-            wait_until = null,
-            wait_runs = null
-        WHERE r.id = v_id;
-        PERFORM ratchet._log(v_id, 'cancelled', null, v_error, v_now);
-        PERFORM ratchet._finished(v_id, v_now);
+        PERFORM ratchet._end_run(
+            v_id, 'cancelled', v_error, 'RT002', 'the run was cancelled', v_now
+        );
     END LOOP;
     RETURN true;
 END;
@@ -2403,7 +2483,7 @@ $$;
 CREATE FUNCTION ratchet.retry(run bigint)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2448,7 +2528,7 @@ CREATE FUNCTION ratchet.run_history(run bigint)
 RETURNS TABLE (seq integer, at timestamptz, kind text, step text, detail jsonb)
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -2523,7 +2603,7 @@ COMMENT ON VIEW ratchet.queue_stats IS
 CREATE FUNCTION ratchet.tick()
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2551,7 +2631,11 @@ BEGIN
         IF v_r.status <> 'waiting' THEN
             CONTINUE;
         END IF;
-        PERFORM ratchet._resume(v_r, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out');
+        BEGIN
+            PERFORM ratchet._resume(v_r, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out');
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM ratchet._engine_fail(v_r.id, 'await timeout', SQLSTATE, SQLERRM, v_now);
+        END;
         v_timed_out := v_timed_out + 1;
     END LOOP;
 
@@ -2581,7 +2665,13 @@ BEGIN
 
     SELECT count(*) INTO v_woken FROM flipped;
 
-    v_purged := ratchet._purge(v_now, v_purge_batch);
+    -- A purge batch that fails is retried by the next tick; the pass goes on.
+    BEGIN
+        v_purged := ratchet._purge(v_now, v_purge_batch);
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'pgratchet: purge failed: % (%)', SQLERRM, SQLSTATE;
+        v_purged := 0;
+    END;
 
     RETURN jsonb_build_object(
         'reclaimed', v_reclaimed,
@@ -2598,7 +2688,7 @@ $$;
 CREATE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

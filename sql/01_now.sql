@@ -4,7 +4,7 @@ CREATE FUNCTION ratchet.now()
 RETURNS timestamptz
 LANGUAGE sql
 VOLATILE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(
         nullif(current_setting('ratchet.fake_now', true), '')::timestamptz,

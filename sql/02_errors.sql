@@ -4,7 +4,7 @@ CREATE FUNCTION ratchet._raise(code text, message text, hint text DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -20,7 +20,7 @@ CREATE FUNCTION ratchet._check_name(kind text, value text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -40,7 +40,7 @@ CREATE FUNCTION ratchet._check_step(step text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -61,7 +61,7 @@ CREATE FUNCTION ratchet._check_size(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -91,7 +91,7 @@ CREATE FUNCTION ratchet._check_options(fn text, options jsonb, allowed text[])
 RETURNS jsonb
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -7,7 +7,7 @@ CREATE FUNCTION ratchet._opt_interval(key text, value jsonb)
 RETURNS interval
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -54,7 +54,7 @@ CREATE FUNCTION ratchet._opt_number(
 RETURNS double precision
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -83,7 +83,7 @@ CREATE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_va
 RETURNS bigint
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -112,7 +112,7 @@ CREATE FUNCTION ratchet._opt_bool(key text, value jsonb)
 RETURNS boolean
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -132,7 +132,7 @@ CREATE FUNCTION ratchet._opt_timestamptz(key text, value jsonb)
 RETURNS timestamptz
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -165,7 +165,7 @@ CREATE FUNCTION ratchet._input_object(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN

@@ -6,7 +6,7 @@ CREATE FUNCTION ratchet._log(
 )
 RETURNS void
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     INSERT INTO ratchet.history (run_id, at, kind, step, detail)
     VALUES (_log.run_id, _log.at, _log.kind, _log.step, _log.detail);
@@ -17,7 +17,7 @@ $$;
 CREATE FUNCTION ratchet._wake(queue text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -34,7 +34,7 @@ $$;
 CREATE FUNCTION ratchet._durability(queue text)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -52,7 +52,7 @@ $$;
 CREATE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
 RETURNS void
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
     SELECT r.id, r.queue, r.workflow, r.priority, _pend.due_at
@@ -65,7 +65,7 @@ CREATE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
 RETURNS ratchet.queues
 LANGUAGE sql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT ROW(
         _queue_defaults.name, null, interval '30 seconds', 5,
@@ -76,15 +76,33 @@ AS $$
 $$;
 
 -- Retry delay for the n-th failure: initial * factor^(n-1), capped at max,
--- then spread by +/- jitter.
+-- then spread by +/- jitter. The cap is applied in float seconds, comparing
+-- logarithms, before an interval is built: factor^(n-1) grows past what an
+-- interval (or a double) can hold long before n reaches a queue's attempt
+-- limit, and an overflow here would stop every tick() (defect D1).
 CREATE FUNCTION ratchet._backoff(q ratchet.queues, failures integer)
 RETURNS interval
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT least(
-        q.backoff_initial * power(q.backoff_factor, greatest(failures - 1, 0)),
-        q.backoff_max
-    ) * (1 + q.backoff_jitter * (2 * random() - 1));
+#variable_conflict use_column
+DECLARE
+    v_initial double precision := extract(epoch FROM _backoff.q.backoff_initial);
+    v_max double precision := extract(epoch FROM _backoff.q.backoff_max);
+    v_steps integer := greatest(coalesce(_backoff.failures, 1) - 1, 0);
+    v_secs double precision;
+BEGIN
+    IF v_initial <= 0 OR v_max <= 0 THEN
+        v_secs := least(greatest(v_initial, 0), greatest(v_max, 0));
+    ELSIF _backoff.q.backoff_factor <= 1 OR v_steps = 0 THEN
+        v_secs := least(v_initial, v_max);
+    ELSIF v_steps * ln(_backoff.q.backoff_factor) >= ln(v_max / v_initial) THEN
+        v_secs := v_max;
+    ELSE
+        v_secs := v_initial * power(_backoff.q.backoff_factor, v_steps);
+    END IF;
+    v_secs := v_secs * (1 + _backoff.q.backoff_jitter * (2 * random() - 1));
+    RETURN make_interval(secs => greatest(v_secs, 0));
+END;
 $$;

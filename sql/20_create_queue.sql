@@ -2,7 +2,7 @@
 CREATE FUNCTION ratchet.create_queue(name text, options jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

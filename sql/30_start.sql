@@ -11,7 +11,7 @@ CREATE FUNCTION ratchet._start(
 )
 RETURNS SETOF bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -180,7 +180,7 @@ CREATE FUNCTION ratchet.start(
 )
 RETURNS bigint
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT ratchet._start(
         start.workflow, jsonb_build_array(start.input), start.options, null, null, 'start'
@@ -192,7 +192,7 @@ CREATE FUNCTION ratchet.start_many(
 )
 RETURNS SETOF bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN

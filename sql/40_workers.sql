@@ -5,7 +5,7 @@ CREATE FUNCTION ratchet.register_worker(
 )
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -56,7 +56,7 @@ $$;
 CREATE FUNCTION ratchet._worker(worker bigint)
 RETURNS ratchet.workers
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -78,7 +78,7 @@ $$;
 CREATE FUNCTION ratchet.heartbeat(worker bigint)
 RETURNS timestamptz
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -108,7 +108,7 @@ $$;
 CREATE FUNCTION ratchet.deregister_worker(worker bigint)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

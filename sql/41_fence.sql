@@ -4,7 +4,7 @@
 CREATE FUNCTION ratchet._hold(task bigint, at timestamptz)
 RETURNS ratchet.tasks
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -5,7 +5,7 @@
 CREATE FUNCTION ratchet._finished(run_id bigint, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -35,7 +35,7 @@ CREATE FUNCTION ratchet._run_outcomes(runs bigint[])
 RETURNS jsonb
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(jsonb_agg(
         jsonb_build_object(
@@ -53,7 +53,7 @@ CREATE FUNCTION ratchet._resume(
 )
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -89,7 +89,7 @@ CREATE FUNCTION ratchet._after_failure(
 )
 RETURNS text
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -151,7 +151,7 @@ $$;
 CREATE FUNCTION ratchet._lease_lost(t ratchet.tasks, at timestamptz)
 RETURNS text
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -174,7 +174,7 @@ $$;
 CREATE FUNCTION ratchet._reclaim(queues text[], at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -193,12 +193,17 @@ BEGIN
         IF NOT FOUND THEN
             CONTINUE;
         END IF;
-        DELETE FROM ratchet.tasks AS t
-        WHERE t.id = v_t.id AND t.lease_expires_at <= _reclaim.at;
-        IF NOT FOUND THEN
-            CONTINUE;
-        END IF;
-        PERFORM ratchet._lease_lost(v_t, _reclaim.at);
+        BEGIN
+            DELETE FROM ratchet.tasks AS t
+            WHERE t.id = v_t.id AND t.lease_expires_at <= _reclaim.at;
+            IF NOT FOUND THEN
+                CONTINUE;
+            END IF;
+            PERFORM ratchet._lease_lost(v_t, _reclaim.at);
+        EXCEPTION WHEN OTHERS THEN
+            -- One bad row must not stop the pass for every queue (D1).
+            PERFORM ratchet._engine_fail(v_t.run_id, 'reclaim', SQLSTATE, SQLERRM, _reclaim.at);
+        END;
         v_count := v_count + 1;
     END LOOP;
     RETURN v_count;
@@ -209,7 +214,7 @@ $$;
 CREATE FUNCTION ratchet._enforce_deadlines(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -228,18 +233,16 @@ BEGIN
         FOR UPDATE SKIP LOCKED
     LOOP
         v_error := jsonb_build_object('deadline_exceeded', true, 'deadline', v_r.deadline);
-        PERFORM ratchet._fence_run(v_r.id, 'RT001', 'the run passed its deadline', _enforce_deadlines.at);
-        UPDATE ratchet.runs AS r SET
-            status = 'failed',
-            error = v_error,
-            finished_at = _enforce_deadlines.at,
-            wait_step = null,
-            wait_event = null,
-            wait_until = null,
-            wait_runs = null
-        WHERE r.id = v_r.id;
-        PERFORM ratchet._log(v_r.id, 'failed', null, v_error, _enforce_deadlines.at);
-        PERFORM ratchet._finished(v_r.id, _enforce_deadlines.at);
+        BEGIN
+            PERFORM ratchet._end_run(
+                v_r.id, 'failed', v_error, 'RT001', 'the run passed its deadline',
+                _enforce_deadlines.at
+            );
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM ratchet._engine_fail(
+                v_r.id, 'deadline', SQLSTATE, SQLERRM, _enforce_deadlines.at
+            );
+        END;
         v_count := v_count + 1;
     END LOOP;
     RETURN v_count;
@@ -252,7 +255,7 @@ $$;
 CREATE FUNCTION ratchet._fence_run(run_id bigint, code text, reason text, at timestamptz)
 RETURNS void
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     WITH gone AS (
         DELETE FROM ratchet.tasks AS t WHERE t.run_id = _fence_run.run_id
@@ -264,4 +267,72 @@ AS $$
     FROM gone AS g;
     DELETE FROM ratchet.pending AS p WHERE p.run_id = _fence_run.run_id;
     DELETE FROM ratchet.run_waits AS w WHERE w.waiter = _fence_run.run_id;
+$$;
+
+-- Ends a live run for good from outside its worker (deadline, cancel, engine
+-- error): its task is fenced with `code`, it leaves the hot path, the final
+-- status and error are set, the end is logged and its awaiters are told.
+-- The caller holds the run's row lock.
+CREATE FUNCTION ratchet._end_run(
+    run_id bigint, status text, error jsonb, code text, reason text, at timestamptz
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM ratchet._fence_run(_end_run.run_id, _end_run.code, _end_run.reason, _end_run.at);
+    UPDATE ratchet.runs AS r SET
+        status = _end_run.status,
+        error = _end_run.error,
+        finished_at = _end_run.at,
+        wait_step = null,
+        wait_event = null,
+        wait_until = null,
+        wait_runs = null
+    WHERE r.id = _end_run.run_id;
+    PERFORM ratchet._log(_end_run.run_id, _end_run.status, null, _end_run.error, _end_run.at);
+    PERFORM ratchet._finished(_end_run.run_id, _end_run.at);
+END;
+$$;
+
+-- A maintenance pass met an error it cannot handle on one run: fail that run
+-- with the engine error (so an operator sees it and can retry it) and carry
+-- on with the others. If even that fails, the row is left for the next pass
+-- with a WARNING in the server log: the pass itself never stops.
+CREATE FUNCTION ratchet._engine_fail(
+    run_id bigint, phase text, sqlstate text, message text, at timestamptz
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_error jsonb := jsonb_build_object(
+        'engine_error', jsonb_build_object(
+            'phase', _engine_fail.phase,
+            'sqlstate', _engine_fail.sqlstate,
+            'message', _engine_fail.message
+        )
+    );
+BEGIN
+    RAISE WARNING 'pgratchet: run % failed in %: % (%)',
+        _engine_fail.run_id, _engine_fail.phase, _engine_fail.message, _engine_fail.sqlstate;
+    BEGIN
+        PERFORM 1 FROM ratchet.runs AS r
+        WHERE r.id = _engine_fail.run_id AND r.finished_at IS NULL
+        FOR UPDATE;
+        IF FOUND THEN
+            PERFORM ratchet._end_run(
+                _engine_fail.run_id, 'failed', v_error, 'RT001',
+                'the engine failed the run: ' || _engine_fail.message, _engine_fail.at
+            );
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'pgratchet: could not fail run % after an engine error: % (%)',
+            _engine_fail.run_id, SQLERRM, SQLSTATE;
+    END;
+END;
 $$;

@@ -17,7 +17,7 @@ RETURNS TABLE (
     deadline timestamptz
 )
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$

@@ -3,7 +3,7 @@
 CREATE FUNCTION ratchet._complete(t ratchet.tasks, output jsonb, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -24,7 +24,7 @@ $$;
 CREATE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$
@@ -47,7 +47,7 @@ $$;
 CREATE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
 RETURNS SETOF bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$

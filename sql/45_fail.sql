@@ -9,7 +9,7 @@ CREATE FUNCTION ratchet.fail(
 )
 RETURNS text
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -5,7 +5,7 @@
 CREATE FUNCTION ratchet._slot_freed()
 RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM pg_notify('ratchet_' || q.name, '')

@@ -3,7 +3,7 @@
 CREATE FUNCTION ratchet.checkpoint(task bigint, step text, result jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
 AS $$
@@ -36,7 +36,7 @@ CREATE FUNCTION ratchet._step(run_id bigint, step text)
 RETURNS ratchet.steps
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT s.* FROM ratchet.steps AS s
     WHERE s.run_id = _step.run_id AND s.name = _step.step;

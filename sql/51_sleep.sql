@@ -4,7 +4,7 @@
 CREATE FUNCTION ratchet.sleep(task bigint, step text, wake_at timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -5,7 +5,7 @@ CREATE FUNCTION ratchet._check_event(event text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF event IS NULL OR length(event) NOT BETWEEN 1 AND 200 THEN
@@ -21,7 +21,7 @@ $$;
 CREATE FUNCTION ratchet.signal(run bigint, event text, payload jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -60,7 +60,7 @@ $$;
 CREATE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
 RETURNS jsonb
 LANGUAGE sql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     WITH oldest AS (
         SELECT e.id FROM ratchet.events AS e
@@ -86,7 +86,7 @@ CREATE FUNCTION ratchet.await_event(
 )
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

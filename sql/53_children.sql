@@ -7,7 +7,7 @@ CREATE FUNCTION ratchet.start_child(
 )
 RETURNS bigint
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -42,7 +42,7 @@ $$;
 CREATE FUNCTION ratchet.await_runs(task bigint, step text, runs bigint[])
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -4,7 +4,7 @@
 CREATE FUNCTION ratchet.cancel(run bigint, reason text DEFAULT null)
 RETURNS boolean
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -47,18 +47,9 @@ BEGIN
         IF v_id <> cancel.run THEN
             v_error := v_error || jsonb_build_object('cancelled_with', cancel.run);
         END IF;
-        PERFORM ratchet._fence_run(v_id, 'RT002', 'the run was cancelled', v_now);
-        UPDATE ratchet.runs AS r SET
-            status = 'cancelled',
-            error = v_error,
-            finished_at = v_now,
-            wait_step = null,
-            wait_event = null,
-            wait_until = null,
-            wait_runs = null
-        WHERE r.id = v_id;
-        PERFORM ratchet._log(v_id, 'cancelled', null, v_error, v_now);
-        PERFORM ratchet._finished(v_id, v_now);
+        PERFORM ratchet._end_run(
+            v_id, 'cancelled', v_error, 'RT002', 'the run was cancelled', v_now
+        );
     END LOOP;
     RETURN true;
 END;

@@ -4,7 +4,7 @@ CREATE FUNCTION ratchet.run_history(run bigint)
 RETURNS TABLE (seq integer, at timestamptz, kind text, step text, detail jsonb)
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN

@@ -3,7 +3,7 @@
 CREATE FUNCTION ratchet.tick()
 RETURNS jsonb
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -31,7 +31,11 @@ BEGIN
         IF v_r.status <> 'waiting' THEN
             CONTINUE;
         END IF;
-        PERFORM ratchet._resume(v_r, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out');
+        BEGIN
+            PERFORM ratchet._resume(v_r, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out');
+        EXCEPTION WHEN OTHERS THEN
+            PERFORM ratchet._engine_fail(v_r.id, 'await timeout', SQLSTATE, SQLERRM, v_now);
+        END;
         v_timed_out := v_timed_out + 1;
     END LOOP;
 
@@ -61,7 +65,13 @@ BEGIN
 
     SELECT count(*) INTO v_woken FROM flipped;
 
-    v_purged := ratchet._purge(v_now, v_purge_batch);
+    -- A purge batch that fails is retried by the next tick; the pass goes on.
+    BEGIN
+        v_purged := ratchet._purge(v_now, v_purge_batch);
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'pgratchet: purge failed: % (%)', SQLERRM, SQLSTATE;
+        v_purged := 0;
+    END;
 
     RETURN jsonb_build_object(
         'reclaimed', v_reclaimed,
@@ -78,7 +88,7 @@ $$;
 CREATE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
