@@ -17,21 +17,40 @@ COMMENT ON SCHEMA ratchet IS
 -- ==== sql/01_now.sql ====
 
 -- Every engine decision about time reads ratchet.now(), so tests can move
--- the clock with SET ratchet.fake_now = '...' (principle 9).
+-- the clock with SET ratchet.fake_now = '...' (principle 9). The fake clock
+-- is honoured only for superusers, the engine's owner and members of
+-- ratchet_admin, and only while the setting fake_clock is true: any other
+-- session that sets it gets the real clock (defect D4), so it cannot reclaim
+-- live leases, purge fresh runs or push retries into the future for others.
 CREATE FUNCTION ratchet.now()
 RETURNS timestamptz
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(
-        nullif(current_setting('ratchet.fake_now', true), '')::timestamptz,
-        clock_timestamp()
-    );
+DECLARE
+    v_fake text := current_setting('ratchet.fake_now', true);
+BEGIN
+    IF v_fake IS NULL OR v_fake = '' THEN
+        RETURN clock_timestamp();
+    END IF;
+    IF NOT (ratchet._setting('fake_clock') = 'true'::jsonb AND ratchet._is_admin()) THEN
+        RETURN clock_timestamp();
+    END IF;
+    BEGIN
+        RETURN v_fake::timestamptz;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+        PERFORM ratchet._raise(
+            'RT005', format('ratchet.fake_now %L is not a timestamp', v_fake),
+            'SET ratchet.fake_now to an ISO 8601 timestamp, or RESET it'
+        );
+    END;
+    RETURN null;
+END;
 $$;
 
 COMMENT ON FUNCTION ratchet.now() IS
-'The engine clock: ratchet.fake_now when set, else clock_timestamp().';
+'The engine clock: ratchet.fake_now for admins when allowed, else clock_timestamp().';
 
 -- ==== sql/02_errors.sql ====
 
@@ -92,8 +111,8 @@ BEGIN
 END;
 $$;
 
--- Payloads are bounded (ratchet.max_payload_bytes, default 1 MB) so one bad
--- caller cannot bloat the hot tables.
+-- Payloads are bounded (setting max_payload_bytes, default 1 MB) so one bad
+-- caller cannot bloat the hot tables. Only an admin can change the limit.
 CREATE FUNCTION ratchet._check_size(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -102,10 +121,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_limit bigint := coalesce(
-        nullif(current_setting('ratchet.max_payload_bytes', true), '')::bigint,
-        1048576
-    );
+    v_limit bigint := (ratchet._setting('max_payload_bytes') #>> '{}')::bigint;
     v_size bigint;
 BEGIN
     IF value IS NULL THEN
@@ -116,7 +132,7 @@ BEGIN
         PERFORM ratchet._raise(
             'RT005',
             format('%s is %s bytes, over the limit of %s bytes', what, v_size, v_limit),
-            'raise the limit with SET ratchet.max_payload_bytes, or store large data elsewhere and pass a reference'
+            'store large data elsewhere and pass a reference, or ask an admin to raise the limit (ratchet.configure(''max_payload_bytes'', ...))'
         );
     END IF;
     RETURN value;
@@ -344,6 +360,81 @@ BEGIN
     END IF;
     RETURN ratchet._check_size(what, value);
 END;
+$$;
+
+-- ==== sql/04_roles.sql ====
+
+-- The engine's group roles (cluster-wide, NOLOGIN). Application roles get
+-- rights by membership in one of them plus per-queue grants
+-- (ratchet.grant_queue); see docs/security.md. Existing roles are reused, so
+-- a second database in the cluster, or a reinstall, finds them in place.
+DO $$
+DECLARE
+    v_role text;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY[
+        'ratchet_producer', 'ratchet_worker', 'ratchet_reader', 'ratchet_admin'
+    ] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS r WHERE r.rolname = v_role) THEN
+            BEGIN
+                EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', v_role);
+            EXCEPTION WHEN insufficient_privilege THEN
+                RAISE EXCEPTION USING
+                    errcode = 'insufficient_privilege',
+                    message = pg_catalog.format(
+                        'pgratchet needs the role %s and may not create it', v_role
+                    ),
+                    hint = 'ask a role with CREATEROLE to run: CREATE ROLE ratchet_producer '
+                    || 'NOLOGIN; CREATE ROLE ratchet_worker NOLOGIN; CREATE ROLE ratchet_reader '
+                    || 'NOLOGIN; CREATE ROLE ratchet_admin NOLOGIN; then install again';
+            END;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+-- ==== sql/05_settings.sql ====
+
+-- Engine-wide limits and switches. They live in a table only an admin can
+-- change (ratchet.configure), never in session settings, so nothing a session
+-- can SET changes the engine for anyone else (defect D12). The table holds
+-- overrides only; ratchet._setting() falls back to the built-in default.
+CREATE TABLE ratchet.settings (
+    name text PRIMARY KEY CHECK (
+        name IN ('max_payload_bytes', 'max_buffered_events', 'fake_clock')
+    ),
+    value jsonb NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+
+COMMENT ON TABLE ratchet.settings IS
+'Engine settings changed from their defaults; see ratchet.configure().';
+
+-- The built-in defaults, and the range each setting accepts.
+CREATE FUNCTION ratchet._setting_default(name text)
+RETURNS jsonb
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE _setting_default.name
+        WHEN 'max_payload_bytes' THEN '1048576'::jsonb
+        WHEN 'max_buffered_events' THEN '1000'::jsonb
+        WHEN 'fake_clock' THEN 'true'::jsonb
+    END;
+$$;
+
+-- The value in force: the admin's override, else the default.
+CREATE FUNCTION ratchet._setting(name text)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(
+        (SELECT s.value FROM ratchet.settings AS s WHERE s.name = _setting.name),
+        ratchet._setting_default(_setting.name)
+    );
 $$;
 
 -- ==== sql/10_definition_tables.sql ====
@@ -704,6 +795,285 @@ BEGIN
     END IF;
     v_secs := v_secs * (1 + _backoff.q.backoff_jitter * (2 * random() - 1));
     RETURN make_interval(secs => greatest(v_secs, 0));
+END;
+$$;
+
+-- ==== sql/15_access.sql ====
+
+-- Who may do what. The public functions run as the engine's owner (SECURITY
+-- DEFINER), so every check below is about the caller: the role the session
+-- acts as (SET ROLE, else the login role). Rights come from two layers:
+-- EXECUTE on the functions, through membership in ratchet_producer,
+-- ratchet_worker, ratchet_reader or ratchet_admin; and per-queue rights
+-- granted with ratchet.grant_queue. Refusals raise SQLSTATE 42501.
+
+-- Per-queue rights of a role; queue '*' means every queue, present or future.
+CREATE TABLE ratchet.queue_grants (
+    queue text NOT NULL CHECK (queue = '*' OR queue ~ '^[a-z][a-z0-9_]{0,47}$'),
+    role regrole NOT NULL,
+    rights text[] NOT NULL CHECK (
+        cardinality(rights) > 0
+        AND rights <@ ARRAY['produce', 'work', 'read', 'manage']::text[]
+    ),
+    granted_at timestamptz NOT NULL,
+    PRIMARY KEY (queue, role)
+);
+
+COMMENT ON TABLE ratchet.queue_grants IS
+'Per-queue rights (produce, work, read, manage) of roles; see ratchet.grant_queue().';
+
+-- The role the caller acts as. Inside a SECURITY DEFINER function
+-- current_user is the owner; the GUC "role" still holds what SET ROLE chose
+-- (Postgres checked the membership when it was set), else the login role.
+CREATE FUNCTION ratchet._caller()
+RETURNS regrole
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.oid::regrole FROM pg_roles AS r
+    WHERE r.rolname = CASE current_setting('role')
+        WHEN 'none' THEN session_user::text
+        ELSE current_setting('role')
+    END;
+$$;
+
+-- Superusers, the engine's owner and members of ratchet_admin may do anything.
+CREATE FUNCTION ratchet._is_admin()
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_caller regrole := ratchet._caller();
+BEGIN
+    RETURN v_caller = current_user::regrole
+        OR coalesce((SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = v_caller), false)
+        OR pg_has_role(v_caller, 'ratchet_admin', 'MEMBER');
+END;
+$$;
+
+-- May the caller use this right on this queue? Any right on a queue lets
+-- the caller read its runs; manage does not imply produce or work.
+CREATE FUNCTION ratchet._can(queue text, want text)
+RETURNS boolean
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_caller regrole := ratchet._caller();
+BEGIN
+    IF ratchet._is_admin() THEN
+        RETURN true;
+    END IF;
+    RETURN EXISTS (
+        SELECT 1 FROM ratchet.queue_grants AS g
+        WHERE
+            g.queue IN (_can.queue, '*')
+            AND (_can.want = 'read' OR _can.want = ANY(g.rights))
+            AND pg_has_role(v_caller, g.role, 'MEMBER')
+    );
+END;
+$$;
+
+-- The queues the caller may read (every queue for an admin): the row filter
+-- of ratchet.runs and ratchet.queue_stats, evaluated once per query.
+CREATE FUNCTION ratchet._readable_queues()
+RETURNS text[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_caller regrole := ratchet._caller();
+BEGIN
+    IF ratchet._is_admin() THEN
+        RETURN ARRAY(SELECT q.name FROM ratchet.queues AS q);
+    END IF;
+    RETURN ARRAY(
+        SELECT q.name FROM ratchet.queues AS q
+        WHERE EXISTS (
+            SELECT 1 FROM ratchet.queue_grants AS g
+            WHERE g.queue IN (q.name, '*') AND pg_has_role(v_caller, g.role, 'MEMBER')
+        )
+    );
+END;
+$$;
+
+-- Raises 42501 unless the caller has the right on the queue.
+CREATE FUNCTION ratchet._authorize(queue text, want text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF NOT ratchet._can(_authorize.queue, _authorize.want) THEN
+        RAISE EXCEPTION USING
+            errcode = 'insufficient_privilege',
+            message = format(
+                'role %s has no %s right on queue %L',
+                ratchet._caller(), _authorize.want, _authorize.queue
+            ),
+            hint = format(
+                'an admin can grant it: SELECT ratchet.grant_queue(%L, %L, ''{%s}'')',
+                _authorize.queue, ratchet._caller(), _authorize.want
+            );
+    END IF;
+END;
+$$;
+
+-- Raises 42501 unless the caller is an admin.
+CREATE FUNCTION ratchet._authorize_admin(what text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF NOT ratchet._is_admin() THEN
+        RAISE EXCEPTION USING
+            errcode = 'insufficient_privilege',
+            message = format('%s: only ratchet_admin may do this, not %s', what, ratchet._caller()),
+            hint = 'GRANT ratchet_admin TO the role, or ask an admin';
+    END IF;
+END;
+$$;
+
+-- Gives a role rights on a queue ('*' = every queue); adds to what it has.
+CREATE FUNCTION ratchet.grant_queue(queue text, role text, rights text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_role regrole;
+    v_bad text;
+BEGIN
+    PERFORM ratchet._authorize_admin('grant_queue');
+    IF grant_queue.queue IS DISTINCT FROM '*' THEN
+        PERFORM ratchet._check_name('queue', grant_queue.queue);
+        IF NOT EXISTS (SELECT 1 FROM ratchet.queues AS q WHERE q.name = grant_queue.queue) THEN
+            PERFORM ratchet._raise(
+                'RT004', format('unknown queue %L', grant_queue.queue),
+                'create it first with ratchet.create_queue(), or grant on ''*'' for every queue'
+            );
+        END IF;
+    END IF;
+    SELECT r.oid::regrole INTO v_role FROM pg_roles AS r WHERE r.rolname = grant_queue.role;
+    IF v_role IS NULL THEN
+        PERFORM ratchet._raise('RT005', format('unknown role %L', grant_queue.role));
+    END IF;
+    IF grant_queue.rights IS NULL OR cardinality(grant_queue.rights) = 0 THEN
+        PERFORM ratchet._raise(
+            'RT005', 'grant_queue: give at least one right',
+            'rights are produce, work, read and manage'
+        );
+    END IF;
+    SELECT u.x INTO v_bad FROM unnest(grant_queue.rights) AS u (x)
+    WHERE u.x IS NULL OR u.x <> ALL(ARRAY['produce', 'work', 'read', 'manage'])
+    LIMIT 1;
+    IF FOUND THEN
+        PERFORM ratchet._raise(
+            'RT005', format('grant_queue: unknown right %L', v_bad),
+            'rights are produce, work, read and manage'
+        );
+    END IF;
+    INSERT INTO ratchet.queue_grants AS g (queue, role, rights, granted_at)
+    VALUES (
+        grant_queue.queue, v_role,
+        ARRAY(SELECT DISTINCT u.x FROM unnest(grant_queue.rights) AS u (x) ORDER BY u.x),
+        ratchet.now()
+    )
+    ON CONFLICT ON CONSTRAINT queue_grants_pkey DO UPDATE SET
+        rights = ARRAY(
+            SELECT DISTINCT u.x FROM unnest(g.rights || excluded.rights) AS u (x) ORDER BY u.x
+        ),
+        granted_at = excluded.granted_at;
+END;
+$$;
+
+-- Takes rights back (all of them when rights is null). Returns whether the
+-- role had any of them.
+CREATE FUNCTION ratchet.revoke_queue(queue text, role text, rights text[] DEFAULT null)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_role regrole;
+    v_had text[];
+BEGIN
+    PERFORM ratchet._authorize_admin('revoke_queue');
+    SELECT r.oid::regrole INTO v_role FROM pg_roles AS r WHERE r.rolname = revoke_queue.role;
+    IF v_role IS NULL THEN
+        PERFORM ratchet._raise('RT005', format('unknown role %L', revoke_queue.role));
+    END IF;
+    SELECT g.rights INTO v_had FROM ratchet.queue_grants AS g
+    WHERE g.queue = revoke_queue.queue AND g.role = v_role
+    FOR UPDATE;
+    IF v_had IS NULL THEN
+        RETURN false;
+    END IF;
+    IF revoke_queue.rights IS NULL
+        OR v_had <@ revoke_queue.rights THEN
+        DELETE FROM ratchet.queue_grants AS g
+        WHERE g.queue = revoke_queue.queue AND g.role = v_role;
+    ELSE
+        UPDATE ratchet.queue_grants AS g SET
+            rights = ARRAY(
+                SELECT u.x FROM unnest(g.rights) AS u (x)
+                WHERE u.x <> ALL(revoke_queue.rights) ORDER BY u.x
+            )
+        WHERE g.queue = revoke_queue.queue AND g.role = v_role;
+    END IF;
+    RETURN revoke_queue.rights IS NULL OR v_had && revoke_queue.rights;
+END;
+$$;
+
+-- Changes an engine setting (admin only); JSON null goes back to the default.
+-- Returns the value now in force.
+CREATE FUNCTION ratchet.configure(name text, value jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_value jsonb := nullif(configure.value, 'null'::jsonb);
+BEGIN
+    PERFORM ratchet._authorize_admin('configure');
+    IF configure.name IS NULL OR ratchet._setting_default(configure.name) IS NULL THEN
+        PERFORM ratchet._raise(
+            'RT005', format('unknown setting %L', configure.name),
+            'settings are max_payload_bytes, max_buffered_events and fake_clock'
+        );
+    END IF;
+    IF v_value IS NULL THEN
+        DELETE FROM ratchet.settings AS s WHERE s.name = configure.name;
+        RETURN ratchet._setting(configure.name);
+    END IF;
+    CASE configure.name
+        WHEN 'max_payload_bytes' THEN
+            v_value := to_jsonb(ratchet._opt_int(configure.name, v_value, 1024, 67108864));
+        WHEN 'max_buffered_events' THEN
+            v_value := to_jsonb(ratchet._opt_int(configure.name, v_value, 1, 1000000));
+        ELSE
+            v_value := to_jsonb(ratchet._opt_bool(configure.name, v_value));
+    END CASE;
+    INSERT INTO ratchet.settings AS s (name, value, updated_at)
+    VALUES (configure.name, v_value, ratchet.now())
+    ON CONFLICT ON CONSTRAINT settings_pkey DO UPDATE SET
+        value = excluded.value,
+        updated_at = excluded.updated_at;
+    RETURN v_value;
 END;
 $$;
 

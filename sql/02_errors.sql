@@ -55,8 +55,8 @@ BEGIN
 END;
 $$;
 
--- Payloads are bounded (ratchet.max_payload_bytes, default 1 MB) so one bad
--- caller cannot bloat the hot tables.
+-- Payloads are bounded (setting max_payload_bytes, default 1 MB) so one bad
+-- caller cannot bloat the hot tables. Only an admin can change the limit.
 CREATE FUNCTION ratchet._check_size(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -65,10 +65,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_limit bigint := coalesce(
-        nullif(current_setting('ratchet.max_payload_bytes', true), '')::bigint,
-        1048576
-    );
+    v_limit bigint := (ratchet._setting('max_payload_bytes') #>> '{}')::bigint;
     v_size bigint;
 BEGIN
     IF value IS NULL THEN
@@ -79,7 +76,7 @@ BEGIN
         PERFORM ratchet._raise(
             'RT005',
             format('%s is %s bytes, over the limit of %s bytes', what, v_size, v_limit),
-            'raise the limit with SET ratchet.max_payload_bytes, or store large data elsewhere and pass a reference'
+            'store large data elsewhere and pass a reference, or ask an admin to raise the limit (ratchet.configure(''max_payload_bytes'', ...))'
         );
     END IF;
     RETURN value;

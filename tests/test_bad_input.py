@@ -13,7 +13,7 @@ import pgratchet
 from pgratchet.database import jsonb
 from pgratchet.embedded import Cluster
 from tests.conftest import bind_app, create_database, drop_database
-from tests.support import query, with_options
+from tests.support import query
 
 # Every table a call could write to. Counted before and after each bad call.
 TABLES = [
@@ -193,13 +193,14 @@ def test_invalid_queue_option_values_are_refused(ready, dsn, option, value):
 
 
 def test_an_oversized_input_is_refused_at_the_configured_limit(dsn):
-    small = bind_app(with_options(dsn, ratchet__max_payload_bytes=200))
+    query(dsn, "select ratchet.configure('max_payload_bytes', '1024')")
+    small = bind_app(dsn)
     try:
         small.register()
-        small.start("ping", {"blob": "x" * 100})  # under the limit: accepted
+        small.start("ping", {"blob": "x" * 900})  # under the limit: accepted
         assert_rejected(
             dsn,
-            lambda: small.start("ping", {"blob": "x" * 300}),
+            lambda: small.start("ping", {"blob": "x" * 2000}),
             pgratchet.InvalidArgument,
             "RT005",
             "bytes",
@@ -207,7 +208,7 @@ def test_an_oversized_input_is_refused_at_the_configured_limit(dsn):
         run = small.start("ping").id
         assert_rejected(
             dsn,
-            lambda: small.signal(run, "big", {"blob": "x" * 300}),
+            lambda: small.signal(run, "big", {"blob": "x" * 2000}),
             pgratchet.InvalidArgument,
             "RT005",
             "bytes",

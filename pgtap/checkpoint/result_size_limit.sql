@@ -1,4 +1,4 @@
--- A step result over ratchet.max_payload_bytes raises RT005 and is not stored.
+-- A step result over the max_payload_bytes setting raises RT005 and is not stored.
 BEGIN;
 SELECT plan(2);
 
@@ -7,12 +7,12 @@ SELECT ratchet.register_workflow('wf', '{"queue": "q"}');
 CREATE TEMP TABLE w AS SELECT ratchet.register_worker('w1', ARRAY['q']) AS id;
 SELECT ratchet.start('wf');
 CREATE TEMP TABLE c AS SELECT * FROM ratchet.claim((SELECT w.id FROM w));
-SET LOCAL "ratchet.max_payload_bytes" = 100;
+SELECT ratchet.configure('max_payload_bytes', '1024');
 
 SELECT throws_ok(
     format(
         'SELECT ratchet.checkpoint(%s, %L, %L)',
-        (SELECT c.task FROM c), 'big', jsonb_build_object('b', repeat('x', 200))
+        (SELECT c.task FROM c), 'big', jsonb_build_object('b', repeat('x', 2000))
     ),
     'RT005', NULL, 'a 200-byte result'
 );

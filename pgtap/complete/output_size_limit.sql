@@ -1,4 +1,4 @@
--- An output over ratchet.max_payload_bytes raises RT005; the task stays held.
+-- An output over the max_payload_bytes setting raises RT005; the task stays held.
 BEGIN;
 SELECT plan(3);
 
@@ -7,12 +7,12 @@ SELECT ratchet.register_workflow('wf', '{"queue": "q"}');
 CREATE TEMP TABLE w AS SELECT ratchet.register_worker('w1', ARRAY['q']) AS id;
 CREATE TEMP TABLE r AS SELECT ratchet.start('wf') AS id;
 CREATE TEMP TABLE c AS SELECT * FROM ratchet.claim((SELECT w.id FROM w));
-SET LOCAL "ratchet.max_payload_bytes" = 100;
+SELECT ratchet.configure('max_payload_bytes', '1024');
 
 SELECT throws_ok(
     format(
         'SELECT ratchet.complete(%s, %L)',
-        (SELECT c.task FROM c), jsonb_build_object('blob', repeat('x', 200))
+        (SELECT c.task FROM c), jsonb_build_object('blob', repeat('x', 2000))
     ),
     'RT005', NULL, 'a 200-byte output'
 );
