@@ -39,6 +39,8 @@ CREATE TABLE ratchet.workers (
     name text NOT NULL,
     queues text[] NOT NULL CHECK (cardinality(queues) > 0),
     workflows text[],
+    -- the role that registered the worker: only it (or an admin) may use the id
+    owner regrole NOT NULL,
     registered_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL,
     deregistered_at timestamptz,

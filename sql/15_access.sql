@@ -143,6 +143,28 @@ BEGIN
 END;
 $$;
 
+-- Raises 42501 unless the caller is the owner given (a worker's role) or an
+-- admin.
+CREATE FUNCTION ratchet._authorize_owner(owner regrole, what text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF _authorize_owner.owner IS DISTINCT FROM ratchet._caller() AND NOT ratchet._is_admin() THEN
+        RAISE EXCEPTION USING
+            errcode = 'insufficient_privilege',
+            message = format(
+                '%s belongs to role %s, not to %s',
+                _authorize_owner.what, _authorize_owner.owner, ratchet._caller()
+            ),
+            hint = 'a worker id and its tasks may only be used by the role that registered the worker';
+    END IF;
+END;
+$$;
+
 -- Gives a role rights on a queue ('*' = every queue); adds to what it has.
 CREATE FUNCTION ratchet.grant_queue(queue text, role text, rights text[])
 RETURNS void

@@ -27,7 +27,15 @@ BEGIN
     WHERE q.name = create_queue.name
     FOR UPDATE;
     IF NOT FOUND THEN
+        PERFORM ratchet._authorize_admin('create_queue (a new queue)');
         v_q := v_default;
+    ELSIF v_opts = '{}'::jsonb THEN
+        -- Changes nothing (clients call this to make sure a queue exists):
+        -- any right on the queue is enough.
+        PERFORM ratchet._authorize(v_q.name, 'read');
+        RETURN;
+    ELSE
+        PERFORM ratchet._authorize(v_q.name, 'manage');
     END IF;
     v_was_paused := v_q.paused;
 

@@ -10,6 +10,7 @@ DECLARE
     v_now timestamptz := ratchet.now();
     v_opts jsonb;
     v_w ratchet.workflows;
+    v_old ratchet.workflows;
 BEGIN
     PERFORM ratchet._check_name('workflow', register_workflow.name);
     v_opts := ratchet._check_options(
@@ -20,7 +21,9 @@ BEGIN
     SELECT * INTO v_w FROM ratchet.workflows AS w
     WHERE w.name = register_workflow.name
     FOR UPDATE;
-    IF NOT FOUND THEN
+    IF FOUND THEN
+        v_old := v_w;
+    ELSE
         v_w := ROW(register_workflow.name, 'default', '1', null, null, v_now, v_now);
     END IF;
 
@@ -55,6 +58,19 @@ BEGIN
         IF v_w.timeout = interval '0' THEN
             PERFORM ratchet._raise('RT005', 'option timeout must be longer than zero');
         END IF;
+    END IF;
+    -- Re-registering what is stored (every client does it at start-up)
+    -- needs any right on the queue; a change needs manage on the queues it
+    -- touches.
+    IF v_old.name IS NOT NULL
+        AND (v_old.queue, v_old.version, v_old.max_attempts, v_old.timeout)
+        IS NOT DISTINCT FROM (v_w.queue, v_w.version, v_w.max_attempts, v_w.timeout) THEN
+        PERFORM ratchet._authorize(v_w.queue, 'read');
+        RETURN;
+    END IF;
+    PERFORM ratchet._authorize(v_w.queue, 'manage');
+    IF v_old.queue <> v_w.queue THEN
+        PERFORM ratchet._authorize(v_old.queue, 'manage');
     END IF;
     v_w.updated_at := v_now;
 

@@ -52,6 +52,7 @@ BEGIN
             'create it first with ratchet.create_queue()'
         );
     END IF;
+    PERFORM ratchet._authorize(v_queue, 'produce');
 
     IF v_opts ? 'idempotency_key' AND v_opts -> 'idempotency_key' <> 'null'::jsonb THEN
         IF jsonb_typeof(v_opts -> 'idempotency_key') <> 'string'

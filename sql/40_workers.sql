@@ -29,6 +29,7 @@ BEGIN
             'create it first with ratchet.create_queue()'
         );
     END IF;
+    PERFORM ratchet._authorize(u.q, 'work') FROM unnest(register_worker.queues) AS u (q);
     SELECT u.w INTO v_missing
     FROM unnest(register_worker.workflows) AS u (w)
     WHERE NOT EXISTS (SELECT 1 FROM ratchet.workflows AS w WHERE w.name = u.w)
@@ -39,11 +40,14 @@ BEGIN
             'register it first with ratchet.register_workflow()'
         );
     END IF;
-    INSERT INTO ratchet.workers AS w (name, queues, workflows, registered_at, last_seen_at)
+    INSERT INTO ratchet.workers AS w (
+        name, queues, workflows, owner, registered_at, last_seen_at
+    )
     VALUES (
         register_worker.name,
         ARRAY(SELECT DISTINCT u.q FROM unnest(register_worker.queues) AS u (q) ORDER BY u.q),
         register_worker.workflows,
+        ratchet._caller(),
         v_now,
         v_now
     )
@@ -52,7 +56,8 @@ BEGIN
 END;
 $$;
 
--- The live worker row, or RT007.
+-- The live worker row, or RT007; 42501 when the caller is not the role that
+-- registered it (worker ids are not bearer tokens).
 CREATE FUNCTION ratchet._worker(worker bigint)
 RETURNS ratchet.workers
 LANGUAGE plpgsql
@@ -70,6 +75,7 @@ BEGIN
             'register the worker again with ratchet.register_worker()'
         );
     END IF;
+    PERFORM ratchet._authorize_owner(v_w.owner, format('worker %s', v_w.id));
     RETURN v_w;
 END;
 $$;

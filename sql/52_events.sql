@@ -35,6 +35,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', signal.run));
     END IF;
+    PERFORM ratchet._authorize(v_r.queue, 'produce');
     IF v_r.finished_at IS NOT NULL THEN
         PERFORM ratchet._raise(
             'RT008', format('run %s is %s: it takes no more events', v_r.id, v_r.status)

@@ -18,6 +18,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', cancel.run));
     END IF;
+    PERFORM ratchet._authorize(v_root.queue, 'produce');
     IF v_root.finished_at IS NOT NULL THEN
         RETURN false;
     END IF;

@@ -15,6 +15,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', retry.run));
     END IF;
+    PERFORM ratchet._authorize(v_r.queue, 'produce');
     IF v_r.status NOT IN ('failed', 'cancelled') THEN
         PERFORM ratchet._raise(
             'RT008', format('run %s is %s: only failed or cancelled runs can be retried', v_r.id, v_r.status)

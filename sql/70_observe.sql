@@ -7,10 +7,14 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_queue text;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = run_history.run) THEN
+    SELECT r.queue INTO v_queue FROM ratchet.runs AS r WHERE r.id = run_history.run;
+    IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', run_history.run));
     END IF;
+    PERFORM ratchet._authorize(v_queue, 'read');
     RETURN QUERY
     SELECT
         (row_number() OVER (ORDER BY h.id))::integer,
@@ -67,7 +71,8 @@ SELECT
     END AS oldest_queued_age
 FROM ratchet.queues AS q
 LEFT JOIN counts AS c ON q.name = c.queue
-LEFT JOIN oldest AS o ON q.name = o.queue;
+LEFT JOIN oldest AS o ON q.name = o.queue
+WHERE q.name IN (SELECT unnest(ratchet._readable_queues()));
 
 COMMENT ON VIEW ratchet.queue_stats IS
-'Per queue: runs by status, the age of the oldest queued run, the limit.';
+'Per queue the caller may read: runs by status, the age of the oldest queued run, the limit.';
