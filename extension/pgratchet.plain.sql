@@ -479,6 +479,8 @@ CREATE TABLE ratchet.workers (
     name text NOT NULL,
     queues text[] NOT NULL CHECK (cardinality(queues) > 0),
     workflows text[],
+    -- the role that registered the worker: only it (or an admin) may use the id
+    owner regrole NOT NULL,
     registered_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL,
     deregistered_at timestamptz,
@@ -944,6 +946,28 @@ BEGIN
 END;
 $$;
 
+-- Raises 42501 unless the caller is the owner given (a worker's role) or an
+-- admin.
+CREATE FUNCTION ratchet._authorize_owner(owner regrole, what text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF _authorize_owner.owner IS DISTINCT FROM ratchet._caller() AND NOT ratchet._is_admin() THEN
+        RAISE EXCEPTION USING
+            errcode = 'insufficient_privilege',
+            message = format(
+                '%s belongs to role %s, not to %s',
+                _authorize_owner.what, _authorize_owner.owner, ratchet._caller()
+            ),
+            hint = 'a worker id and its tasks may only be used by the role that registered the worker';
+    END IF;
+END;
+$$;
+
 -- Gives a role rights on a queue ('*' = every queue); adds to what it has.
 CREATE FUNCTION ratchet.grant_queue(queue text, role text, rights text[])
 RETURNS void
@@ -1107,7 +1131,15 @@ BEGIN
     WHERE q.name = create_queue.name
     FOR UPDATE;
     IF NOT FOUND THEN
+        PERFORM ratchet._authorize_admin('create_queue (a new queue)');
         v_q := v_default;
+    ELSIF v_opts = '{}'::jsonb THEN
+        -- Changes nothing (clients call this to make sure a queue exists):
+        -- any right on the queue is enough.
+        PERFORM ratchet._authorize(v_q.name, 'read');
+        RETURN;
+    ELSE
+        PERFORM ratchet._authorize(v_q.name, 'manage');
     END IF;
     v_was_paused := v_q.paused;
 
@@ -1230,6 +1262,7 @@ DECLARE
     v_now timestamptz := ratchet.now();
     v_opts jsonb;
     v_w ratchet.workflows;
+    v_old ratchet.workflows;
 BEGIN
     PERFORM ratchet._check_name('workflow', register_workflow.name);
     v_opts := ratchet._check_options(
@@ -1240,7 +1273,9 @@ BEGIN
     SELECT * INTO v_w FROM ratchet.workflows AS w
     WHERE w.name = register_workflow.name
     FOR UPDATE;
-    IF NOT FOUND THEN
+    IF FOUND THEN
+        v_old := v_w;
+    ELSE
         v_w := ROW(register_workflow.name, 'default', '1', null, null, v_now, v_now);
     END IF;
 
@@ -1275,6 +1310,19 @@ BEGIN
         IF v_w.timeout = interval '0' THEN
             PERFORM ratchet._raise('RT005', 'option timeout must be longer than zero');
         END IF;
+    END IF;
+    -- Re-registering what is stored (every client does it at start-up)
+    -- needs any right on the queue; a change needs manage on the queues it
+    -- touches.
+    IF v_old.name IS NOT NULL
+        AND (v_old.queue, v_old.version, v_old.max_attempts, v_old.timeout)
+        IS NOT DISTINCT FROM (v_w.queue, v_w.version, v_w.max_attempts, v_w.timeout) THEN
+        PERFORM ratchet._authorize(v_w.queue, 'read');
+        RETURN;
+    END IF;
+    PERFORM ratchet._authorize(v_w.queue, 'manage');
+    IF v_old.queue <> v_w.queue THEN
+        PERFORM ratchet._authorize(v_old.queue, 'manage');
     END IF;
     v_w.updated_at := v_now;
 
@@ -1344,6 +1392,7 @@ BEGIN
             'create it first with ratchet.create_queue()'
         );
     END IF;
+    PERFORM ratchet._authorize(v_queue, 'produce');
 
     IF v_opts ? 'idempotency_key' AND v_opts -> 'idempotency_key' <> 'null'::jsonb THEN
         IF jsonb_typeof(v_opts -> 'idempotency_key') <> 'string'
@@ -1532,6 +1581,7 @@ BEGIN
             'create it first with ratchet.create_queue()'
         );
     END IF;
+    PERFORM ratchet._authorize(u.q, 'work') FROM unnest(register_worker.queues) AS u (q);
     SELECT u.w INTO v_missing
     FROM unnest(register_worker.workflows) AS u (w)
     WHERE NOT EXISTS (SELECT 1 FROM ratchet.workflows AS w WHERE w.name = u.w)
@@ -1542,11 +1592,14 @@ BEGIN
             'register it first with ratchet.register_workflow()'
         );
     END IF;
-    INSERT INTO ratchet.workers AS w (name, queues, workflows, registered_at, last_seen_at)
+    INSERT INTO ratchet.workers AS w (
+        name, queues, workflows, owner, registered_at, last_seen_at
+    )
     VALUES (
         register_worker.name,
         ARRAY(SELECT DISTINCT u.q FROM unnest(register_worker.queues) AS u (q) ORDER BY u.q),
         register_worker.workflows,
+        ratchet._caller(),
         v_now,
         v_now
     )
@@ -1555,7 +1608,8 @@ BEGIN
 END;
 $$;
 
--- The live worker row, or RT007.
+-- The live worker row, or RT007; 42501 when the caller is not the role that
+-- registered it (worker ids are not bearer tokens).
 CREATE FUNCTION ratchet._worker(worker bigint)
 RETURNS ratchet.workers
 LANGUAGE plpgsql
@@ -1573,6 +1627,7 @@ BEGIN
             'register the worker again with ratchet.register_worker()'
         );
     END IF;
+    PERFORM ratchet._authorize_owner(v_w.owner, format('worker %s', v_w.id));
     RETURN v_w;
 END;
 $$;
@@ -1668,6 +1723,12 @@ DECLARE
 BEGIN
     SELECT * INTO v_t FROM ratchet.tasks AS t WHERE t.id = _hold.task;
     IF FOUND THEN
+        -- Only the worker's own role may act on its task (checked before
+        -- taking any lock on the run).
+        PERFORM ratchet._authorize_owner(
+            (SELECT w.owner FROM ratchet.workers AS w WHERE w.id = v_t.worker_id),
+            format('task %s', v_t.id)
+        );
         PERFORM 1 FROM ratchet.runs AS r WHERE r.id = v_t.run_id FOR UPDATE;
         SELECT * INTO v_t FROM ratchet.tasks AS t WHERE t.id = _hold.task;
     END IF;
@@ -2288,6 +2349,12 @@ BEGIN
     PERFORM ratchet._check_size('output', o.value)
     FROM jsonb_array_elements(v_outputs) AS o (value);
 
+    -- Every task must be the caller's own, or the whole call is refused.
+    PERFORM ratchet._authorize_owner(w.owner, format('task %s', t.id))
+    FROM ratchet.tasks AS t
+    INNER JOIN ratchet.workers AS w ON w.id = t.worker_id
+    WHERE t.id IN (SELECT unnest(complete_many.tasks));
+
     -- Lock the runs first (the engine's lock order), newest first.
     PERFORM 1 FROM ratchet.runs AS r
     WHERE r.id IN (
@@ -2559,6 +2626,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', signal.run));
     END IF;
+    PERFORM ratchet._authorize(v_r.queue, 'produce');
     IF v_r.finished_at IS NOT NULL THEN
         PERFORM ratchet._raise(
             'RT008', format('run %s is %s: it takes no more events', v_r.id, v_r.status)
@@ -2807,6 +2875,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', cancel.run));
     END IF;
+    PERFORM ratchet._authorize(v_root.queue, 'produce');
     IF v_root.finished_at IS NOT NULL THEN
         RETURN false;
     END IF;
@@ -2863,6 +2932,7 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', retry.run));
     END IF;
+    PERFORM ratchet._authorize(v_r.queue, 'produce');
     IF v_r.status NOT IN ('failed', 'cancelled') THEN
         PERFORM ratchet._raise(
             'RT008', format('run %s is %s: only failed or cancelled runs can be retried', v_r.id, v_r.status)
@@ -2900,10 +2970,14 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_queue text;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = run_history.run) THEN
+    SELECT r.queue INTO v_queue FROM ratchet.runs AS r WHERE r.id = run_history.run;
+    IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', run_history.run));
     END IF;
+    PERFORM ratchet._authorize(v_queue, 'read');
     RETURN QUERY
     SELECT
         (row_number() OVER (ORDER BY h.id))::integer,
@@ -2960,10 +3034,11 @@ SELECT
     END AS oldest_queued_age
 FROM ratchet.queues AS q
 LEFT JOIN counts AS c ON q.name = c.queue
-LEFT JOIN oldest AS o ON q.name = o.queue;
+LEFT JOIN oldest AS o ON q.name = o.queue
+WHERE q.name IN (SELECT unnest(ratchet._readable_queues()));
 
 COMMENT ON VIEW ratchet.queue_stats IS
-'Per queue: runs by status, the age of the oldest queued run, the limit.';
+'Per queue the caller may read: runs by status, the age of the oldest queued run, the limit.';
 
 -- ==== sql/80_tick.sql ====
 
@@ -2987,6 +3062,10 @@ DECLARE
     v_purged integer;
     v_r ratchet.runs;
 BEGIN
+    -- Workers run tick() too: it only does what the engine would do anyway.
+    IF NOT pg_has_role(ratchet._caller(), 'ratchet_worker', 'MEMBER') THEN
+        PERFORM ratchet._authorize_admin('tick');
+    END IF;
     v_reclaimed := ratchet._reclaim(null, v_now, v_batch);
 
     -- Awaits whose timeout has passed record {"timed_out": true}.
@@ -3089,3 +3168,86 @@ $$;
 
 -- A queue named default exists after install.
 SELECT ratchet.create_queue('default');
+
+-- ==== sql/95_privileges.sql ====
+
+-- The privilege model (docs/security.md). Every function of the public API
+-- runs as the engine's owner (SECURITY DEFINER, search_path pinned) and
+-- checks the caller itself (sql/15_access.sql); nobody but the owner gets
+-- rights on the tables, so no role can rewrite history, forge a task or put
+-- a trigger on an engine table. EXECUTE goes to the group roles only.
+
+-- The public API (names without a leading underscore) and the row filter of
+-- the views run as the owner; everything else is reachable only through them.
+DO $$
+DECLARE
+    v_fn regprocedure;
+BEGIN
+    FOR v_fn IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc AS p
+        WHERE
+            p.pronamespace = 'ratchet'::regnamespace
+            AND p.prokind = 'f'
+            AND (left(p.proname, 1) <> '_' OR p.proname = '_readable_queues')
+            AND p.prorettype <> 'trigger'::regtype
+    LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', v_fn);
+    END LOOP;
+END;
+$$;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ratchet FROM public;
+REVOKE ALL ON ALL TABLES IN SCHEMA ratchet FROM public;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA ratchet FROM public;
+
+GRANT USAGE ON SCHEMA ratchet
+TO ratchet_producer, ratchet_worker, ratchet_reader, ratchet_admin;
+
+-- An admin may do what every other group may do.
+DO $$
+BEGIN
+    EXECUTE 'GRANT ratchet_producer, ratchet_worker, ratchet_reader TO ratchet_admin';
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'pgratchet: could not make ratchet_admin a member of the other groups'
+    USING HINT = 'a role with CREATEROLE can run: GRANT ratchet_producer, ratchet_worker, '
+    || 'ratchet_reader TO ratchet_admin';
+END;
+$$;
+
+-- Every group: the clock, the audit trail and the views (each filtered to
+-- the queues the caller may read).
+GRANT EXECUTE ON FUNCTION
+ratchet.now, ratchet.run_history, ratchet._readable_queues
+TO ratchet_producer, ratchet_worker, ratchet_reader;
+GRANT SELECT ON ratchet.runs, ratchet.queue_stats
+TO ratchet_producer, ratchet_worker, ratchet_reader;
+
+-- Clients (create_queue and register_workflow change nothing without manage
+-- on the queue, but clients call them at start-up to make sure).
+GRANT EXECUTE ON FUNCTION
+ratchet.start, ratchet.start_many, ratchet.signal, ratchet.cancel, ratchet.retry,
+ratchet.create_queue, ratchet.register_workflow
+TO ratchet_producer;
+
+-- Workers.
+GRANT EXECUTE ON FUNCTION
+ratchet.register_worker, ratchet.heartbeat, ratchet.deregister_worker,
+ratchet.claim, ratchet.checkpoint, ratchet.complete, ratchet.complete_many,
+ratchet.fail, ratchet.sleep, ratchet.await_event, ratchet.start_child,
+ratchet.await_runs, ratchet.tick, ratchet.create_queue, ratchet.register_workflow
+TO ratchet_worker;
+
+-- Admins: rights, settings, and read access to every engine table.
+GRANT EXECUTE ON FUNCTION
+ratchet.grant_queue, ratchet.revoke_queue, ratchet.configure
+TO ratchet_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA ratchet TO ratchet_admin;
+
+-- Readers of ratchet.runs see only the queues they may read. The owner (the
+-- engine's own functions) is not subject to the policy.
+ALTER TABLE ratchet.runs ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY runs_readable ON ratchet.runs
+FOR SELECT
+TO ratchet_producer, ratchet_worker, ratchet_reader, ratchet_admin
+USING (queue IN (SELECT unnest(ratchet._readable_queues())));

@@ -18,3 +18,5 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.runs_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.steps_seq_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.events_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.settings', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.queue_grants', '');
