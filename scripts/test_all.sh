@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every suite (lint, pgTAP + packaging checks, isolation, pytest), even when an earlier one fails,
-# then print a recap with the runners' own summary lines. Exits non-zero if any suite failed.
+# Run every suite (lint, pgTAP + packaging checks, isolation specs, pytest), even when an
+# earlier one fails, then print a recap with the runners' own summary lines. Exits non-zero
+# if any suite failed.
 # Expects `make setup build install` to have run (make test does that first).
 # PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-x -k lease").
 set -uo pipefail
@@ -62,7 +63,8 @@ echo "pg_prove:"
 grep -E '^(Files=|Result:|Failed [0-9]+/)' "$LOGDIR/pgtap.log" | sed 's/^/    /'
 grep -E '^(packaging: FAIL|run_pgtap: (packaging checks|no pgTAP))' "$LOGDIR/pgtap.log" | sed 's/^/    /'
 echo "isolation:"
-grep -E '^ *([0-9]+ of [0-9]+ tests failed|All [0-9]+ tests passed)' "$LOGDIR/isolation.log" | sed 's/^ */    /'
+grep -E '^( *[0-9]+ of [0-9]+ tests failed| *All [0-9]+ tests passed|test .* FAILED|run_isolation: ERROR)' \
+    "$LOGDIR/isolation.log" | sed 's/^ */    /'
 if [[ -f $LOGDIR/pytest.log ]]; then
     echo "pytest:"
     grep -E '(passed|failed|error|skipped|no tests ran)' "$LOGDIR/pytest.log" | tail -n 1
