@@ -4,8 +4,9 @@
 #   make build     sql/*.sql -> extension/pgratchet--$(EXTVERSION).sql + pgratchet.plain.sql
 #   make install   install control file + versioned script into PostgreSQL (PGXS)
 #   make demo      setup, build, install, then run examples/demo.py
-#   make test      setup, build, install, then lint + pgTAP (+ packaging checks) + pytest
-#   make pgtap | pytest | lint      one suite (expects setup/build/install done)
+#   make test      setup, build, install, then lint + pgTAP (+ packaging checks) + isolation
+#                  (deterministic concurrency specs, tests/isolation) + pytest
+#   make pgtap | isolation | pytest | lint      one suite (expects setup/build/install done)
 #   make fmt       ruff format + ruff check --fix on the Python code
 #   make clean     remove caches and scratch files (keeps .venv; distclean removes it too)
 
@@ -37,7 +38,7 @@ endif
 
 .DEFAULT_GOAL := build
 
-.PHONY: setup build demo test pgtap pytest lint fmt distclean
+.PHONY: setup build demo test pgtap isolation pytest lint fmt distclean
 
 setup:
 	@scripts/setup.sh
@@ -64,6 +65,9 @@ test:
 
 pgtap:
 	@scripts/run_pgtap.sh
+
+isolation:
+	@scripts/run_isolation.sh
 
 pytest:
 	$(VENV)/bin/pytest tests -q -ra $(PYTEST_ARGS)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every suite (lint, pgTAP + packaging checks, pytest), even when an earlier one fails,
-# then print a recap with the runners' own summary lines. Exits non-zero if any suite failed.
+# Run every suite (lint, pgTAP + packaging checks, isolation specs, pytest), even when an
+# earlier one fails, then print a recap with the runners' own summary lines. Exits non-zero
+# if any suite failed.
 # Expects `make setup build install` to have run (make test does that first).
 # PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-x -k lease").
 set -uo pipefail
@@ -24,6 +25,11 @@ banner "pgtap (pg_prove) + packaging checks"
 scripts/run_pgtap.sh 2>&1 | tee "$LOGDIR/pgtap.log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] && status[pgtap]=PASS || status[pgtap]=FAIL
 
+# --- isolation (deterministic concurrency specs) ---------------------------------------------
+banner "isolation (pg_isolation_regress)"
+scripts/run_isolation.sh 2>&1 | tee "$LOGDIR/isolation.log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] && status[isolation]=PASS || status[isolation]=FAIL
+
 # --- pytest (last, so its summary line closes the run) ---------------------------------------
 banner "pytest"
 if [[ ! -d tests ]]; then
@@ -44,10 +50,10 @@ fi
 # The verdict first; pytest's own summary line last, as the closing line of the run.
 banner "summary"
 failed=()
-for suite in lint pgtap pytest; do
+for suite in lint pgtap isolation pytest; do
     [[ ${status[$suite]} == FAIL ]] && failed+=("$suite")
 done
-verdict="lint ${status[lint]}, pgtap ${status[pgtap]}, pytest ${status[pytest]}"
+verdict="lint ${status[lint]}, pgtap ${status[pgtap]}, isolation ${status[isolation]}, pytest ${status[pytest]}"
 if ((${#failed[@]})); then
     echo "make test: FAILED: ${failed[*]} ($verdict)"
 else
@@ -56,6 +62,9 @@ fi
 echo "pg_prove:"
 grep -E '^(Files=|Result:|Failed [0-9]+/)' "$LOGDIR/pgtap.log" | sed 's/^/    /'
 grep -E '^(packaging: FAIL|run_pgtap: (packaging checks|no pgTAP))' "$LOGDIR/pgtap.log" | sed 's/^/    /'
+echo "isolation:"
+grep -E '^( *[0-9]+ of [0-9]+ tests failed| *All [0-9]+ tests passed|test .* FAILED|run_isolation: ERROR)' \
+    "$LOGDIR/isolation.log" | sed 's/^ */    /'
 if [[ -f $LOGDIR/pytest.log ]]; then
     echo "pytest:"
     grep -E '(passed|failed|error|skipped|no tests ran)' "$LOGDIR/pytest.log" | tail -n 1
