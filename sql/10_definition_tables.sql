@@ -13,6 +13,8 @@ CREATE TABLE ratchet.queues (
     notify boolean NOT NULL,
     paused boolean NOT NULL,
     retention interval NOT NULL CHECK (retention >= interval '0'),
+    -- the most urgent priority a start may ask for (lower runs first); null: any
+    priority_limit smallint,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
     CHECK (backoff_max >= backoff_initial)

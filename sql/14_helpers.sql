@@ -70,7 +70,7 @@ AS $$
     SELECT ROW(
         _queue_defaults.name, null, interval '30 seconds', 5,
         interval '1 second', 2, interval '10 minutes', 0.2,
-        'sync', true, false, interval '7 days',
+        'sync', true, false, interval '7 days', null,
         _queue_defaults.at, _queue_defaults.at
     )::ratchet.queues;
 $$;

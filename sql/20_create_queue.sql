@@ -18,7 +18,7 @@ BEGIN
         'create_queue', create_queue.options,
         ARRAY[
             'concurrency', 'lease', 'max_attempts', 'backoff', 'durability',
-            'notify', 'paused', 'retention'
+            'notify', 'paused', 'retention', 'priority_limit'
         ]
     );
     v_default := ratchet._queue_defaults(create_queue.name, v_now);
@@ -43,7 +43,9 @@ BEGIN
         v_q.concurrency := ratchet._opt_int('concurrency', v_opts -> 'concurrency', 1, 2147483647);
     END IF;
     IF v_opts ? 'lease' THEN
-        v_q.lease := coalesce(ratchet._opt_interval('lease', v_opts -> 'lease'), v_default.lease);
+        v_q.lease := coalesce(
+            ratchet._opt_interval('lease', v_opts -> 'lease', interval '1 day'), v_default.lease
+        );
         IF v_q.lease <= interval '0' THEN
             PERFORM ratchet._raise('RT005', 'option lease must be longer than zero');
         END IF;
@@ -120,6 +122,11 @@ BEGIN
             ratchet._opt_interval('retention', v_opts -> 'retention'), v_default.retention
         );
     END IF;
+    IF v_opts ? 'priority_limit' THEN
+        v_q.priority_limit := ratchet._opt_int(
+            'priority_limit', v_opts -> 'priority_limit', -32768, 32767
+        );
+    END IF;
     v_q.updated_at := v_now;
 
     INSERT INTO ratchet.queues AS q VALUES (v_q.*)
@@ -135,6 +142,7 @@ BEGIN
         notify = excluded.notify,
         paused = excluded.paused,
         retention = excluded.retention,
+        priority_limit = excluded.priority_limit,
         updated_at = excluded.updated_at;
 
     -- Unpausing makes waiting work claimable now: tell the workers.

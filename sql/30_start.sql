@@ -21,8 +21,11 @@ DECLARE
     v_queue text;
     v_key text;
     v_priority smallint := 0;
+    v_priority_limit smallint;
     v_due timestamptz := v_now;
+    v_run_at timestamptz;
     v_deadline timestamptz;
+    v_timeout interval;
     v_max_attempts integer;
     v_tags jsonb := '{}';
     v_inputs jsonb;
@@ -46,7 +49,9 @@ BEGIN
 
     v_queue := coalesce(v_opts ->> 'queue', v_w.queue);
     PERFORM ratchet._check_name('queue', v_queue);
-    IF NOT EXISTS (SELECT 1 FROM ratchet.queues AS q WHERE q.name = v_queue) THEN
+    SELECT q.priority_limit INTO v_priority_limit FROM ratchet.queues AS q
+    WHERE q.name = v_queue;
+    IF NOT FOUND THEN
         PERFORM ratchet._raise(
             'RT004', format('unknown queue %L', v_queue),
             'create it first with ratchet.create_queue()'
@@ -55,46 +60,72 @@ BEGIN
     PERFORM ratchet._authorize(v_queue, 'produce');
 
     IF v_opts ? 'idempotency_key' AND v_opts -> 'idempotency_key' <> 'null'::jsonb THEN
+        IF fn = 'start_many' THEN
+            PERFORM ratchet._raise(
+                'RT005', 'start_many takes no idempotency_key: one key cannot name many runs',
+                'start runs one by one with ratchet.start() to give each its key'
+            );
+        END IF;
         IF jsonb_typeof(v_opts -> 'idempotency_key') <> 'string'
             OR length(v_opts ->> 'idempotency_key') NOT BETWEEN 1 AND 500 THEN
             PERFORM ratchet._raise(
                 'RT005', 'option idempotency_key must be a text of 1 to 500 characters'
             );
         END IF;
-        IF jsonb_array_length(_start.inputs) <> 1 THEN
-            PERFORM ratchet._raise(
-                'RT005', format('%s: idempotency_key needs exactly one input', fn),
-                'start runs one by one with ratchet.start() to give each its key'
-            );
-        END IF;
         v_key := v_opts ->> 'idempotency_key';
     END IF;
+    -- A run that asks for no priority gets 0, or the queue's limit when that
+    -- is less urgent than 0.
     v_priority := coalesce(
-        ratchet._opt_int('priority', v_opts -> 'priority', -32768, 32767), 0
+        ratchet._opt_int('priority', v_opts -> 'priority', -32768, 32767),
+        greatest(0, v_priority_limit)
     );
+    IF v_priority < v_priority_limit THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                '%s: priority %s is more urgent than queue %s allows (priority_limit %s)',
+                fn, v_priority, v_queue, v_priority_limit
+            ),
+            format('give a priority of %s or more (lower runs first)', v_priority_limit)
+        );
+    END IF;
 
     IF v_opts ? 'run_at' AND v_opts ? 'delay'
         AND v_opts -> 'run_at' <> 'null'::jsonb AND v_opts -> 'delay' <> 'null'::jsonb THEN
         PERFORM ratchet._raise('RT005', format('%s: give run_at or delay, not both', fn));
     END IF;
+    v_run_at := ratchet._opt_timestamptz('run_at', v_opts -> 'run_at');
+    IF v_run_at > v_now + interval '100 years' THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format('%s: option run_at must be at most 100 years ahead, got %s', fn, v_opts -> 'run_at')
+        );
+    END IF;
     v_due := greatest(
         v_now,
-        coalesce(
-            ratchet._opt_timestamptz('run_at', v_opts -> 'run_at'),
-            v_now + ratchet._opt_interval('delay', v_opts -> 'delay'),
-            v_now
-        )
+        coalesce(v_run_at, v_now + ratchet._opt_interval('delay', v_opts -> 'delay'), v_now)
     );
 
     IF v_opts ? 'deadline' AND v_opts ? 'timeout'
         AND v_opts -> 'deadline' <> 'null'::jsonb AND v_opts -> 'timeout' <> 'null'::jsonb THEN
         PERFORM ratchet._raise('RT005', format('%s: give deadline or timeout, not both', fn));
     END IF;
-    v_deadline := coalesce(
-        ratchet._opt_timestamptz('deadline', v_opts -> 'deadline'),
-        v_now + ratchet._opt_interval('timeout', v_opts -> 'timeout'),
-        v_now + v_w.timeout
-    );
+    v_deadline := ratchet._opt_timestamptz('deadline', v_opts -> 'deadline');
+    IF v_deadline <= v_now OR v_deadline > v_now + interval '100 years' THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                '%s: option deadline must be after now (%s) and at most 100 years ahead, got %s',
+                fn, v_now, v_opts -> 'deadline'
+            )
+        );
+    END IF;
+    v_timeout := ratchet._opt_interval('timeout', v_opts -> 'timeout');
+    IF v_timeout = interval '0' THEN
+        PERFORM ratchet._raise('RT005', format('%s: option timeout must be longer than zero', fn));
+    END IF;
+    v_deadline := coalesce(v_deadline, v_now + v_timeout, v_now + v_w.timeout);
 
     v_max_attempts := coalesce(
         ratchet._opt_int('max_attempts', v_opts -> 'max_attempts', 1, 1000000),

@@ -16,8 +16,20 @@ BEGIN
     IF register_worker.name IS NULL OR length(register_worker.name) NOT BETWEEN 1 AND 200 THEN
         PERFORM ratchet._raise('RT005', 'a worker name is a text of 1 to 200 characters');
     END IF;
-    IF register_worker.queues IS NULL OR cardinality(register_worker.queues) = 0 THEN
-        PERFORM ratchet._raise('RT005', 'a worker needs at least one queue');
+    IF register_worker.queues IS NULL OR cardinality(register_worker.queues) = 0
+        OR array_position(register_worker.queues, null) IS NOT NULL THEN
+        PERFORM ratchet._raise(
+            'RT005', 'a worker needs at least one queue, and no null in its queues'
+        );
+    END IF;
+    -- null means every workflow; an empty list would mean none: such a worker
+    -- could never claim anything.
+    IF cardinality(register_worker.workflows) = 0
+        OR array_position(register_worker.workflows, null) IS NOT NULL THEN
+        PERFORM ratchet._raise(
+            'RT005', 'workflows must be null (any workflow) or a list of workflow names without nulls',
+            'leave workflows out to claim runs of every workflow in the worker''s queues'
+        );
     END IF;
     SELECT u.q INTO v_missing
     FROM unnest(register_worker.queues) AS u (q)
@@ -46,7 +58,9 @@ BEGIN
     VALUES (
         register_worker.name,
         ARRAY(SELECT DISTINCT u.q FROM unnest(register_worker.queues) AS u (q) ORDER BY u.q),
-        register_worker.workflows,
+        CASE WHEN register_worker.workflows IS NOT NULL THEN
+            ARRAY(SELECT DISTINCT u.w FROM unnest(register_worker.workflows) AS u (w) ORDER BY u.w)
+        END,
         ratchet._caller(),
         v_now,
         v_now

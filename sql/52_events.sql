@@ -98,9 +98,7 @@ DECLARE
 BEGIN
     PERFORM ratchet._check_step(await_event.step);
     PERFORM ratchet._check_event(await_event.event);
-    IF await_event.timeout < interval '0' THEN
-        PERFORM ratchet._raise('RT005', 'await_event: timeout must not be negative');
-    END IF;
+    PERFORM ratchet._check_duration('await_event: timeout', await_event.timeout, interval '100 years');
     v_t := ratchet._hold(await_event.task, v_now);
 
     v_s := ratchet._step(v_t.run_id, await_event.step);

@@ -185,11 +185,45 @@ def test_unknown_option_keys_are_refused(ready, dsn, statement, options, bad_key
         ("backoff", {"factor": 0.5}),
         ("backoff", {"jitter": 1.5}),
         ("backoff", {"initial": "10 minutes", "max": "1 second"}),
+        ("lease", "100000000 years"),
+        ("retention", 1e15),
+        ("backoff", {"max": "1000000000 years"}),
+        ("priority_limit", 40000),
     ],
 )
 def test_invalid_queue_option_values_are_refused(ready, dsn, option, value):
     call = sql_call(ready, "select ratchet.create_queue('wake', %s)", jsonb({option: value}))
     assert_rejected(dsn, call, pgratchet.InvalidArgument, "RT005", option.split("_")[0])
+
+
+@pytest.mark.parametrize(
+    ("options", "mentions"),
+    [
+        ({"delay": 1e15}, "at most 100 years"),
+        ({"delay": "1000000 years"}, "at most 100 years"),
+        ({"timeout": "1000000 years"}, "at most 100 years"),
+        ({"timeout": 0}, "timeout"),
+        ({"run_at": "infinity"}, "run_at"),
+        ({"deadline": "-infinity"}, "deadline"),
+        ({"deadline": "2000-01-01T00:00:00Z"}, "deadline"),
+    ],
+)
+def test_unbounded_or_impossible_start_times_are_refused(ready, dsn, options, mentions):
+    """Each of these was accepted or raised 22008 before the bounds (defects D14, D15)."""
+    call = sql_call(ready, "select ratchet.start('ping', '{}', %s)", jsonb(options))
+    assert_rejected(dsn, call, pgratchet.InvalidArgument, "RT005", mentions)
+
+
+def test_start_many_refuses_an_idempotency_key_even_for_one_input(ready, dsn):
+    options = jsonb({"idempotency_key": "k"})
+    call = sql_call(ready, "select ratchet.start_many('ping', '[{}]', %s)", options)
+    assert_rejected(dsn, call, pgratchet.InvalidArgument, "RT005", "idempotency_key")
+
+
+def test_a_worker_with_an_empty_workflow_list_is_refused(ready, dsn):
+    """Such a worker could never claim; null, not an empty list, means every workflow."""
+    call = sql_call(ready, "select ratchet.register_worker('w', array['wake'], '{}')")
+    assert_rejected(dsn, call, pgratchet.InvalidArgument, "RT005", "workflows")
 
 
 def test_an_oversized_input_is_refused_at_the_configured_limit(dsn):
