@@ -180,8 +180,58 @@ $$;
 -- what is allowed, and treats JSON null as "not given" (callers decide what
 -- null means for them).
 
--- Durations are text that casts to interval ('30 seconds') or seconds.
-CREATE FUNCTION ratchet._opt_interval(key text, value jsonb)
+-- Every duration is bounded (docs/sql-reference.md, Limits): at least zero and
+-- at most max_value, by its total in seconds and by each of its parts (months,
+-- days, time), which a timestamp adds one by one: '6916 years 8 months
+-- -2489913 days' totals under 100 years but is no short duration. Unbounded,
+-- a duration overflows (22008) in whatever transition adds it to a time later
+-- (defect D5). shown is the value as the caller wrote it, for the message.
+CREATE FUNCTION ratchet._check_duration(
+    what text, value interval, max_value interval, shown text DEFAULT null
+)
+RETURNS interval
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF value IS NULL THEN
+        RETURN null;
+    END IF;
+    shown := coalesce(shown, value::text);
+    IF length(shown) > 60 THEN
+        shown := left(shown, 57) || '...';
+    END IF;
+    IF value < interval '0' OR extract(epoch FROM value) < 0 THEN
+        PERFORM ratchet._raise(
+            'RT005', format('%s must not be negative, got %s', what, shown)
+        );
+    END IF;
+    IF greatest(
+        extract(epoch FROM value),
+        abs(extract(year FROM value) * 365.25 + extract(month FROM value) * 30) * 86400,
+        abs(extract(day FROM value)) * 86400,
+        abs(
+            extract(hour FROM value) * 3600 + extract(minute FROM value) * 60
+            + extract(second FROM value)
+        )
+    ) > extract(epoch FROM max_value) THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format('%s must be at most %s, got %s', what, max_value, shown),
+            format('give a duration from 0 to %s', max_value)
+        );
+    END IF;
+    RETURN value;
+END;
+$$;
+
+-- Durations are text that casts to interval ('30 seconds') or seconds, from
+-- 0 to max_value.
+CREATE FUNCTION ratchet._opt_interval(
+    key text, value jsonb, max_value interval DEFAULT interval '100 years'
+)
 RETURNS interval
 LANGUAGE plpgsql
 IMMUTABLE
@@ -189,40 +239,39 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
+    v_secs numeric;
     v_result interval;
 BEGIN
     IF value IS NULL OR value = 'null'::jsonb THEN
         RETURN null;
     END IF;
     IF jsonb_typeof(value) = 'number' THEN
-        v_result := make_interval(secs => (value #>> '{}')::double precision);
+        -- A JSON number may be far past what an interval holds (1e15, 1e400):
+        -- clamp it to just outside the allowed range before building the
+        -- interval, so the check below reports it with the number as given.
+        v_secs := (value #>> '{}')::numeric;
+        v_secs := CASE
+            WHEN v_secs < 0 THEN -1
+            WHEN v_secs > extract(epoch FROM max_value) THEN extract(epoch FROM max_value) + 1
+            ELSE round(v_secs, 6)
+        END;
+        v_result := make_interval(secs => v_secs::double precision);
     ELSIF jsonb_typeof(value) = 'string' THEN
         BEGIN
             v_result := (value #>> '{}')::interval;
-        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
-            OR interval_field_overflow OR invalid_text_representation THEN
+        EXCEPTION WHEN data_exception THEN
+            -- not an interval, or one past its range ('1000000000 years')
             v_result := null;
         END;
-        IF v_result IS NULL THEN
-            PERFORM ratchet._raise(
-                'RT005',
-                format('option %s: %s is not a duration', key, value),
-                'give a duration as text that casts to interval (''30 seconds'') or as a number of seconds'
-            );
-        END IF;
-    ELSE
+    END IF;
+    IF v_result IS NULL THEN
         PERFORM ratchet._raise(
             'RT005',
-            format('option %s: %s is not a duration', key, value),
+            format('option %s: %s is not a duration from 0 to %s', key, value, max_value),
             'give a duration as text that casts to interval (''30 seconds'') or as a number of seconds'
         );
     END IF;
-    IF v_result < interval '0' THEN
-        PERFORM ratchet._raise(
-            'RT005', format('option %s must not be negative, got %s', key, value)
-        );
-    END IF;
-    RETURN v_result;
+    RETURN ratchet._check_duration(format('option %s', key), v_result, max_value, value::text);
 END;
 $$;
 
@@ -322,15 +371,15 @@ BEGIN
     IF jsonb_typeof(value) = 'string' THEN
         BEGIN
             v_result := (value #>> '{}')::timestamptz;
-        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
-            OR invalid_text_representation THEN
+        EXCEPTION WHEN data_exception THEN
+            -- not a timestamp, or one past its range (year 294277, offset +99)
             v_result := null;
         END;
     END IF;
-    IF v_result IS NULL THEN
+    IF v_result IS NULL OR NOT isfinite(v_result) THEN
         PERFORM ratchet._raise(
             'RT005',
-            format('option %s: %s is not a timestamp', key, value),
+            format('option %s: %s is not a finite timestamp', key, value),
             'give a timestamp as ISO 8601 text, e.g. ''2030-01-01T00:00:00Z'''
         );
     END IF;
@@ -453,6 +502,8 @@ CREATE TABLE ratchet.queues (
     notify boolean NOT NULL,
     paused boolean NOT NULL,
     retention interval NOT NULL CHECK (retention >= interval '0'),
+    -- the most urgent priority a start may ask for (lower runs first); null: any
+    priority_limit smallint,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
     CHECK (backoff_max >= backoff_initial)
@@ -762,7 +813,7 @@ AS $$
     SELECT ROW(
         _queue_defaults.name, null, interval '30 seconds', 5,
         interval '1 second', 2, interval '10 minutes', 0.2,
-        'sync', true, false, interval '7 days',
+        'sync', true, false, interval '7 days', null,
         _queue_defaults.at, _queue_defaults.at
     )::ratchet.queues;
 $$;
@@ -1122,7 +1173,7 @@ BEGIN
         'create_queue', create_queue.options,
         ARRAY[
             'concurrency', 'lease', 'max_attempts', 'backoff', 'durability',
-            'notify', 'paused', 'retention'
+            'notify', 'paused', 'retention', 'priority_limit'
         ]
     );
     v_default := ratchet._queue_defaults(create_queue.name, v_now);
@@ -1147,7 +1198,9 @@ BEGIN
         v_q.concurrency := ratchet._opt_int('concurrency', v_opts -> 'concurrency', 1, 2147483647);
     END IF;
     IF v_opts ? 'lease' THEN
-        v_q.lease := coalesce(ratchet._opt_interval('lease', v_opts -> 'lease'), v_default.lease);
+        v_q.lease := coalesce(
+            ratchet._opt_interval('lease', v_opts -> 'lease', interval '1 day'), v_default.lease
+        );
         IF v_q.lease <= interval '0' THEN
             PERFORM ratchet._raise('RT005', 'option lease must be longer than zero');
         END IF;
@@ -1224,6 +1277,11 @@ BEGIN
             ratchet._opt_interval('retention', v_opts -> 'retention'), v_default.retention
         );
     END IF;
+    IF v_opts ? 'priority_limit' THEN
+        v_q.priority_limit := ratchet._opt_int(
+            'priority_limit', v_opts -> 'priority_limit', -32768, 32767
+        );
+    END IF;
     v_q.updated_at := v_now;
 
     INSERT INTO ratchet.queues AS q VALUES (v_q.*)
@@ -1239,6 +1297,7 @@ BEGIN
         notify = excluded.notify,
         paused = excluded.paused,
         retention = excluded.retention,
+        priority_limit = excluded.priority_limit,
         updated_at = excluded.updated_at;
 
     -- Unpausing makes waiting work claimable now: tell the workers.
@@ -1361,8 +1420,11 @@ DECLARE
     v_queue text;
     v_key text;
     v_priority smallint := 0;
+    v_priority_limit smallint;
     v_due timestamptz := v_now;
+    v_run_at timestamptz;
     v_deadline timestamptz;
+    v_timeout interval;
     v_max_attempts integer;
     v_tags jsonb := '{}';
     v_inputs jsonb;
@@ -1386,7 +1448,9 @@ BEGIN
 
     v_queue := coalesce(v_opts ->> 'queue', v_w.queue);
     PERFORM ratchet._check_name('queue', v_queue);
-    IF NOT EXISTS (SELECT 1 FROM ratchet.queues AS q WHERE q.name = v_queue) THEN
+    SELECT q.priority_limit INTO v_priority_limit FROM ratchet.queues AS q
+    WHERE q.name = v_queue;
+    IF NOT FOUND THEN
         PERFORM ratchet._raise(
             'RT004', format('unknown queue %L', v_queue),
             'create it first with ratchet.create_queue()'
@@ -1395,46 +1459,72 @@ BEGIN
     PERFORM ratchet._authorize(v_queue, 'produce');
 
     IF v_opts ? 'idempotency_key' AND v_opts -> 'idempotency_key' <> 'null'::jsonb THEN
+        IF fn = 'start_many' THEN
+            PERFORM ratchet._raise(
+                'RT005', 'start_many takes no idempotency_key: one key cannot name many runs',
+                'start runs one by one with ratchet.start() to give each its key'
+            );
+        END IF;
         IF jsonb_typeof(v_opts -> 'idempotency_key') <> 'string'
             OR length(v_opts ->> 'idempotency_key') NOT BETWEEN 1 AND 500 THEN
             PERFORM ratchet._raise(
                 'RT005', 'option idempotency_key must be a text of 1 to 500 characters'
             );
         END IF;
-        IF jsonb_array_length(_start.inputs) <> 1 THEN
-            PERFORM ratchet._raise(
-                'RT005', format('%s: idempotency_key needs exactly one input', fn),
-                'start runs one by one with ratchet.start() to give each its key'
-            );
-        END IF;
         v_key := v_opts ->> 'idempotency_key';
     END IF;
+    -- A run that asks for no priority gets 0, or the queue's limit when that
+    -- is less urgent than 0.
     v_priority := coalesce(
-        ratchet._opt_int('priority', v_opts -> 'priority', -32768, 32767), 0
+        ratchet._opt_int('priority', v_opts -> 'priority', -32768, 32767),
+        greatest(0, v_priority_limit)
     );
+    IF v_priority < v_priority_limit THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                '%s: priority %s is more urgent than queue %s allows (priority_limit %s)',
+                fn, v_priority, v_queue, v_priority_limit
+            ),
+            format('give a priority of %s or more (lower runs first)', v_priority_limit)
+        );
+    END IF;
 
     IF v_opts ? 'run_at' AND v_opts ? 'delay'
         AND v_opts -> 'run_at' <> 'null'::jsonb AND v_opts -> 'delay' <> 'null'::jsonb THEN
         PERFORM ratchet._raise('RT005', format('%s: give run_at or delay, not both', fn));
     END IF;
+    v_run_at := ratchet._opt_timestamptz('run_at', v_opts -> 'run_at');
+    IF v_run_at > v_now + interval '100 years' THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format('%s: option run_at must be at most 100 years ahead, got %s', fn, v_opts -> 'run_at')
+        );
+    END IF;
     v_due := greatest(
         v_now,
-        coalesce(
-            ratchet._opt_timestamptz('run_at', v_opts -> 'run_at'),
-            v_now + ratchet._opt_interval('delay', v_opts -> 'delay'),
-            v_now
-        )
+        coalesce(v_run_at, v_now + ratchet._opt_interval('delay', v_opts -> 'delay'), v_now)
     );
 
     IF v_opts ? 'deadline' AND v_opts ? 'timeout'
         AND v_opts -> 'deadline' <> 'null'::jsonb AND v_opts -> 'timeout' <> 'null'::jsonb THEN
         PERFORM ratchet._raise('RT005', format('%s: give deadline or timeout, not both', fn));
     END IF;
-    v_deadline := coalesce(
-        ratchet._opt_timestamptz('deadline', v_opts -> 'deadline'),
-        v_now + ratchet._opt_interval('timeout', v_opts -> 'timeout'),
-        v_now + v_w.timeout
-    );
+    v_deadline := ratchet._opt_timestamptz('deadline', v_opts -> 'deadline');
+    IF v_deadline <= v_now OR v_deadline > v_now + interval '100 years' THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                '%s: option deadline must be after now (%s) and at most 100 years ahead, got %s',
+                fn, v_now, v_opts -> 'deadline'
+            )
+        );
+    END IF;
+    v_timeout := ratchet._opt_interval('timeout', v_opts -> 'timeout');
+    IF v_timeout = interval '0' THEN
+        PERFORM ratchet._raise('RT005', format('%s: option timeout must be longer than zero', fn));
+    END IF;
+    v_deadline := coalesce(v_deadline, v_now + v_timeout, v_now + v_w.timeout);
 
     v_max_attempts := coalesce(
         ratchet._opt_int('max_attempts', v_opts -> 'max_attempts', 1, 1000000),
@@ -1568,8 +1658,20 @@ BEGIN
     IF register_worker.name IS NULL OR length(register_worker.name) NOT BETWEEN 1 AND 200 THEN
         PERFORM ratchet._raise('RT005', 'a worker name is a text of 1 to 200 characters');
     END IF;
-    IF register_worker.queues IS NULL OR cardinality(register_worker.queues) = 0 THEN
-        PERFORM ratchet._raise('RT005', 'a worker needs at least one queue');
+    IF register_worker.queues IS NULL OR cardinality(register_worker.queues) = 0
+        OR array_position(register_worker.queues, null) IS NOT NULL THEN
+        PERFORM ratchet._raise(
+            'RT005', 'a worker needs at least one queue, and no null in its queues'
+        );
+    END IF;
+    -- null means every workflow; an empty list would mean none: such a worker
+    -- could never claim anything.
+    IF cardinality(register_worker.workflows) = 0
+        OR array_position(register_worker.workflows, null) IS NOT NULL THEN
+        PERFORM ratchet._raise(
+            'RT005', 'workflows must be null (any workflow) or a list of workflow names without nulls',
+            'leave workflows out to claim runs of every workflow in the worker''s queues'
+        );
     END IF;
     SELECT u.q INTO v_missing
     FROM unnest(register_worker.queues) AS u (q)
@@ -1598,7 +1700,9 @@ BEGIN
     VALUES (
         register_worker.name,
         ARRAY(SELECT DISTINCT u.q FROM unnest(register_worker.queues) AS u (q) ORDER BY u.q),
-        register_worker.workflows,
+        CASE WHEN register_worker.workflows IS NOT NULL THEN
+            ARRAY(SELECT DISTINCT u.w FROM unnest(register_worker.workflows) AS u (w) ORDER BY u.w)
+        END,
         ratchet._caller(),
         v_now,
         v_now
@@ -2547,8 +2651,11 @@ DECLARE
     v_wake timestamptz;
 BEGIN
     PERFORM ratchet._check_step(sleep.step);
-    IF sleep.wake_at IS NULL THEN
-        PERFORM ratchet._raise('RT005', 'sleep: wake_at must not be null');
+    IF sleep.wake_at IS NULL OR NOT isfinite(sleep.wake_at)
+        OR sleep.wake_at > v_now + interval '100 years' THEN
+        PERFORM ratchet._raise(
+            'RT005', format('sleep: wake_at must be a finite time at most 100 years ahead, got %s', sleep.wake_at)
+        );
     END IF;
     v_t := ratchet._hold(sleep.task, v_now);
 
@@ -2689,9 +2796,7 @@ DECLARE
 BEGIN
     PERFORM ratchet._check_step(await_event.step);
     PERFORM ratchet._check_event(await_event.event);
-    IF await_event.timeout < interval '0' THEN
-        PERFORM ratchet._raise('RT005', 'await_event: timeout must not be negative');
-    END IF;
+    PERFORM ratchet._check_duration('await_event: timeout', await_event.timeout, interval '100 years');
     v_t := ratchet._hold(await_event.task, v_now);
 
     v_s := ratchet._step(v_t.run_id, await_event.step);

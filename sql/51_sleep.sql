@@ -14,8 +14,11 @@ DECLARE
     v_wake timestamptz;
 BEGIN
     PERFORM ratchet._check_step(sleep.step);
-    IF sleep.wake_at IS NULL THEN
-        PERFORM ratchet._raise('RT005', 'sleep: wake_at must not be null');
+    IF sleep.wake_at IS NULL OR NOT isfinite(sleep.wake_at)
+        OR sleep.wake_at > v_now + interval '100 years' THEN
+        PERFORM ratchet._raise(
+            'RT005', format('sleep: wake_at must be a finite time at most 100 years ahead, got %s', sleep.wake_at)
+        );
     END IF;
     v_t := ratchet._hold(sleep.task, v_now);
 
