@@ -53,7 +53,9 @@ WHERE consumed_at IS NULL;
 
 CREATE INDEX events_run ON ratchet.events (run_id);
 
--- A waiting run's outstanding awaited runs; the last one to finish wakes it.
+-- Every run a waiting run awaits, finished or not, until the waiter resumes or
+-- ends: the last awaited run to finish wakes it, and _purge keeps an awaited
+-- run (and so its outcome) while a row names it.
 CREATE TABLE ratchet.run_waits (
     awaited bigint NOT NULL,
     waiter bigint NOT NULL,

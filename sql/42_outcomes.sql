@@ -1,7 +1,9 @@
 -- What happens to a run when its attempt ends, shared by the worker calls,
 -- claim and tick. Callers hold the run's row lock and have removed the task.
 
--- Wakes the runs that await this finished run; the last one wakes its waiter.
+-- Wakes the runs that await this finished run: a waiter resumes once none of
+-- the runs it awaits is unfinished. Its run_waits rows stay until it resumes
+-- or ends, so _purge keeps every outcome it has yet to read (D9).
 CREATE FUNCTION ratchet._finished(run_id bigint, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
@@ -14,14 +16,20 @@ DECLARE
     v_result jsonb;
 BEGIN
     FOR v_waiter IN
-        DELETE FROM ratchet.run_waits AS w WHERE w.awaited = _finished.run_id
-        RETURNING w.waiter
+        SELECT w.waiter FROM ratchet.run_waits AS w
+        WHERE w.awaited = _finished.run_id
+        ORDER BY w.waiter DESC
     LOOP
         -- Lock first, then count: a sibling finishing at the same time either
-        -- committed its delete already or sees ours after waiting for the lock.
+        -- committed its end already or sees ours after waiting for the lock,
+        -- so exactly one of them wakes the waiter.
         SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = v_waiter FOR UPDATE;
         IF v_r.status <> 'waiting' OR v_r.wait_runs IS NULL
-            OR EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.waiter = v_waiter) THEN
+            OR EXISTS (
+                SELECT 1 FROM ratchet.run_waits AS w
+                INNER JOIN ratchet.runs AS a ON a.id = w.awaited
+                WHERE w.waiter = v_waiter AND a.finished_at IS NULL
+            ) THEN
             CONTINUE;
         END IF;
         v_result := ratchet._run_outcomes(v_r.wait_runs);
@@ -46,8 +54,8 @@ AS $$
     LEFT JOIN ratchet.runs AS r ON r.id = a.id;
 $$;
 
--- A waiting run gets what it waited for: the step is recorded and the run is
--- claimable now.
+-- A waiting run gets what it waited for: the step is recorded, its waits are
+-- over and the run is claimable now.
 CREATE FUNCTION ratchet._resume(
     r ratchet.runs, kind text, result jsonb, at timestamptz, history_kind text
 )
@@ -67,6 +75,7 @@ BEGIN
         wait_until = null,
         wait_runs = null
     WHERE x.id = _resume.r.id;
+    DELETE FROM ratchet.run_waits AS w WHERE w.waiter = _resume.r.id;
     PERFORM ratchet._pend(_resume.r.id, _resume.at);
     PERFORM ratchet._log(
         _resume.r.id, _resume.history_kind, _resume.r.wait_step,

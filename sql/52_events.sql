@@ -28,6 +28,7 @@ DECLARE
     v_now timestamptz := ratchet.now();
     v_r ratchet.runs;
     v_e ratchet.events;
+    v_limit integer;
 BEGIN
     PERFORM ratchet._check_event(signal.event);
     PERFORM ratchet._check_size('payload', signal.payload);
@@ -39,6 +40,26 @@ BEGIN
     IF v_r.finished_at IS NOT NULL THEN
         PERFORM ratchet._raise(
             'RT008', format('run %s is %s: it takes no more events', v_r.id, v_r.status)
+        );
+    END IF;
+    -- Bounded buffer (D10), counted under the run's lock. An event the run
+    -- waits for is consumed at once, so it is never refused.
+    v_limit := (ratchet._setting('max_buffered_events') #>> '{}')::int;
+    IF (v_r.status <> 'waiting' OR v_r.wait_event IS DISTINCT FROM signal.event)
+        AND (
+            SELECT count(*) FROM (
+                SELECT 1 FROM ratchet.events AS e
+                WHERE e.run_id = v_r.id AND e.consumed_at IS NULL
+                LIMIT v_limit
+            ) AS b
+        ) >= v_limit THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                'run %s already has %s unconsumed events, the limit (max_buffered_events)',
+                v_r.id, v_limit
+            ),
+            'the run consumes events with await_event: send fewer, or ask an admin to raise the limit (ratchet.configure(''max_buffered_events'', ...))'
         );
     END IF;
     INSERT INTO ratchet.events AS e (run_id, name, payload, sent_at)

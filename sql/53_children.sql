@@ -1,6 +1,7 @@
 -- Child runs and fan-in. start_child is idempotent per (run, step);
 -- await_runs suspends the run until the last awaited run finishes, and the
--- database itself wakes it (ratchet._finished).
+-- database itself wakes it (ratchet._finished); no awaited run is purged
+-- while it waits.
 
 CREATE FUNCTION ratchet.start_child(
     task bigint, step text, workflow text, input jsonb, options jsonb DEFAULT '{}'
@@ -100,8 +101,10 @@ BEGIN
         RETURN v_result;
     END IF;
 
+    -- Finished runs get a wait row too: it keeps them from being purged
+    -- before the waiter reads their outcomes (D9).
     INSERT INTO ratchet.run_waits (awaited, waiter)
-    SELECT o.id, v_t.run_id FROM unnest(v_open) AS o (id);
+    SELECT DISTINCT a.id, v_t.run_id FROM unnest(await_runs.runs) AS a (id);
     DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
     UPDATE ratchet.runs AS r SET
         status = 'waiting',

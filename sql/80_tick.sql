@@ -88,7 +88,8 @@ END;
 $$;
 
 -- Deletes finished runs older than their queue's retention, with their
--- history, steps, events and waits, a batch at a time.
+-- history, steps, events and waits, a batch at a time. A run that a waiting
+-- run awaits is kept until that waiter resumes or ends (D9).
 CREATE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
@@ -102,11 +103,19 @@ BEGIN
     FROM (
         SELECT r.id FROM ratchet.runs AS r
         INNER JOIN ratchet.queues AS q ON q.name = r.queue
-        WHERE r.finished_at IS NOT NULL AND r.finished_at < _purge.at - q.retention
+        WHERE
+            r.finished_at IS NOT NULL AND r.finished_at < _purge.at - q.retention
+            AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.awaited = r.id)
         ORDER BY r.finished_at
         LIMIT _purge.max_rows
         FOR UPDATE OF r SKIP LOCKED
     ) AS d;
+    -- Test the waits again under the locks, with a fresh snapshot: an
+    -- await_runs that committed after the first statement began shows its
+    -- rows now, and a later one waits for our locks, then finds no run.
+    SELECT array_agg(v.id) INTO v_ids
+    FROM unnest(v_ids) AS v (id)
+    WHERE NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.awaited = v.id);
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
@@ -114,7 +123,7 @@ BEGIN
     DELETE FROM ratchet.steps AS s WHERE s.run_id = ANY(v_ids);
     DELETE FROM ratchet.events AS e WHERE e.run_id = ANY(v_ids);
     DELETE FROM ratchet.fenced_tasks AS f WHERE f.run_id = ANY(v_ids);
-    DELETE FROM ratchet.run_waits AS w WHERE w.awaited = ANY(v_ids) OR w.waiter = ANY(v_ids);
+    DELETE FROM ratchet.run_waits AS w WHERE w.waiter = ANY(v_ids);
     DELETE FROM ratchet.runs AS r WHERE r.id = ANY(v_ids);
     RETURN cardinality(v_ids);
 END;
