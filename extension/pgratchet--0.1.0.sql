@@ -731,7 +731,9 @@ WHERE consumed_at IS NULL;
 
 CREATE INDEX events_run ON ratchet.events (run_id);
 
--- A waiting run's outstanding awaited runs; the last one to finish wakes it.
+-- Every run a waiting run awaits, finished or not, until the waiter resumes or
+-- ends: the last awaited run to finish wakes it, and _purge keeps an awaited
+-- run (and so its outcome) while a row names it.
 CREATE TABLE ratchet.run_waits (
     awaited bigint NOT NULL,
     waiter bigint NOT NULL,
@@ -1874,7 +1876,9 @@ $$;
 -- What happens to a run when its attempt ends, shared by the worker calls,
 -- claim and tick. Callers hold the run's row lock and have removed the task.
 
--- Wakes the runs that await this finished run; the last one wakes its waiter.
+-- Wakes the runs that await this finished run: a waiter resumes once none of
+-- the runs it awaits is unfinished. Its run_waits rows stay until it resumes
+-- or ends, so _purge keeps every outcome it has yet to read (D9).
 CREATE FUNCTION ratchet._finished(run_id bigint, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
@@ -1887,14 +1891,20 @@ DECLARE
     v_result jsonb;
 BEGIN
     FOR v_waiter IN
-        DELETE FROM ratchet.run_waits AS w WHERE w.awaited = _finished.run_id
-        RETURNING w.waiter
+        SELECT w.waiter FROM ratchet.run_waits AS w
+        WHERE w.awaited = _finished.run_id
+        ORDER BY w.waiter DESC
     LOOP
         -- Lock first, then count: a sibling finishing at the same time either
-        -- committed its delete already or sees ours after waiting for the lock.
+        -- committed its end already or sees ours after waiting for the lock,
+        -- so exactly one of them wakes the waiter.
         SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = v_waiter FOR UPDATE;
         IF v_r.status <> 'waiting' OR v_r.wait_runs IS NULL
-            OR EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.waiter = v_waiter) THEN
+            OR EXISTS (
+                SELECT 1 FROM ratchet.run_waits AS w
+                INNER JOIN ratchet.runs AS a ON a.id = w.awaited
+                WHERE w.waiter = v_waiter AND a.finished_at IS NULL
+            ) THEN
             CONTINUE;
         END IF;
         v_result := ratchet._run_outcomes(v_r.wait_runs);
@@ -1919,8 +1929,8 @@ AS $$
     LEFT JOIN ratchet.runs AS r ON r.id = a.id;
 $$;
 
--- A waiting run gets what it waited for: the step is recorded and the run is
--- claimable now.
+-- A waiting run gets what it waited for: the step is recorded, its waits are
+-- over and the run is claimable now.
 CREATE FUNCTION ratchet._resume(
     r ratchet.runs, kind text, result jsonb, at timestamptz, history_kind text
 )
@@ -1940,6 +1950,7 @@ BEGIN
         wait_until = null,
         wait_runs = null
     WHERE x.id = _resume.r.id;
+    DELETE FROM ratchet.run_waits AS w WHERE w.waiter = _resume.r.id;
     PERFORM ratchet._pend(_resume.r.id, _resume.at);
     PERFORM ratchet._log(
         _resume.r.id, _resume.history_kind, _resume.r.wait_step,
@@ -2727,6 +2738,7 @@ DECLARE
     v_now timestamptz := ratchet.now();
     v_r ratchet.runs;
     v_e ratchet.events;
+    v_limit integer;
 BEGIN
     PERFORM ratchet._check_event(signal.event);
     PERFORM ratchet._check_size('payload', signal.payload);
@@ -2738,6 +2750,26 @@ BEGIN
     IF v_r.finished_at IS NOT NULL THEN
         PERFORM ratchet._raise(
             'RT008', format('run %s is %s: it takes no more events', v_r.id, v_r.status)
+        );
+    END IF;
+    -- Bounded buffer (D10), counted under the run's lock. An event the run
+    -- waits for is consumed at once, so it is never refused.
+    v_limit := (ratchet._setting('max_buffered_events') #>> '{}')::int;
+    IF (v_r.status <> 'waiting' OR v_r.wait_event IS DISTINCT FROM signal.event)
+        AND (
+            SELECT count(*) FROM (
+                SELECT 1 FROM ratchet.events AS e
+                WHERE e.run_id = v_r.id AND e.consumed_at IS NULL
+                LIMIT v_limit
+            ) AS b
+        ) >= v_limit THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                'run %s already has %s unconsumed events, the limit (max_buffered_events)',
+                v_r.id, v_limit
+            ),
+            'the run consumes events with await_event: send fewer, or ask an admin to raise the limit (ratchet.configure(''max_buffered_events'', ...))'
         );
     END IF;
     INSERT INTO ratchet.events AS e (run_id, name, payload, sent_at)
@@ -2841,7 +2873,8 @@ $$;
 
 -- Child runs and fan-in. start_child is idempotent per (run, step);
 -- await_runs suspends the run until the last awaited run finishes, and the
--- database itself wakes it (ratchet._finished).
+-- database itself wakes it (ratchet._finished); no awaited run is purged
+-- while it waits.
 
 CREATE FUNCTION ratchet.start_child(
     task bigint, step text, workflow text, input jsonb, options jsonb DEFAULT '{}'
@@ -2941,8 +2974,10 @@ BEGIN
         RETURN v_result;
     END IF;
 
+    -- Finished runs get a wait row too: it keeps them from being purged
+    -- before the waiter reads their outcomes (D9).
     INSERT INTO ratchet.run_waits (awaited, waiter)
-    SELECT o.id, v_t.run_id FROM unnest(v_open) AS o (id);
+    SELECT DISTINCT a.id, v_t.run_id FROM unnest(await_runs.runs) AS a (id);
     DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
     UPDATE ratchet.runs AS r SET
         status = 'waiting',
@@ -2964,6 +2999,23 @@ $$;
 -- Cancel a run and, through parent links, all its live descendants. The
 -- status changes at once; a worker holding one of them gets RT002 at its
 -- next call. Returns false when the run had already finished.
+
+-- The run and every run below it through parent links, finished or not, as
+-- of this statement's snapshot.
+CREATE FUNCTION ratchet._run_tree(root bigint)
+RETURNS bigint[]
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE tree AS (
+        SELECT _run_tree.root AS id
+        UNION
+        SELECT c.id FROM ratchet.runs AS c INNER JOIN tree AS t ON c.parent = t.id
+    )
+
+    SELECT array_agg(t.id ORDER BY t.id) FROM tree AS t;
+$$;
+
 CREATE FUNCTION ratchet.cancel(run bigint, reason text DEFAULT null)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -2977,6 +3029,13 @@ DECLARE
     v_id bigint;
     v_error jsonb;
 BEGIN
+    IF length(cancel.reason) > 2000 THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format('cancel: reason is %s characters, over the limit of 2000', length(cancel.reason)),
+            'give a short reason (at most 2000 characters) and keep details elsewhere'
+        );
+    END IF;
     SELECT * INTO v_root FROM ratchet.runs AS r WHERE r.id = cancel.run;
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', cancel.run));
@@ -2987,22 +3046,40 @@ BEGIN
     END IF;
 
     -- Lock the whole tree newest first (children before parents: the order a
-    -- finishing child takes), then cancel it oldest first so a parent is
-    -- cancelled before its children's ends could wake it.
-    WITH RECURSIVE tree AS (
-        SELECT cancel.run AS id
-        UNION
-        SELECT c.id FROM ratchet.runs AS c INNER JOIN tree AS t ON c.parent = t.id
-    )
+    -- finishing child takes when it wakes its waiter). The tree read before
+    -- the locks may be stale: a start_child that held a run of it commits a
+    -- new child while we wait (D8). So, under the locks, read the tree again
+    -- with a fresh statement; once every run is locked no run of it can get
+    -- a new child (start_child locks its run first), so the tree is final
+    -- when that second read adds nothing. If it adds runs, locking them now
+    -- would take a child after its parent, and deadlock with a session
+    -- holding the new child and waiting for the parent (await_runs on it, or
+    -- its end waking a waiter in the tree). Instead, undo this attempt's
+    -- locks (the block's subtransaction) and lock the larger tree in order.
+    LOOP
+        BEGIN
+            v_ids := ratchet._run_tree(cancel.run);
+            PERFORM 1 FROM ratchet.runs AS r
+            WHERE r.id = ANY(v_ids)
+            ORDER BY r.id DESC
+            FOR UPDATE;
+            EXIT WHEN ratchet._run_tree(cancel.run) <@ v_ids;
+            RAISE EXCEPTION USING errcode = 'RTX01', message = 'cancel: the tree grew, lock again';
+        EXCEPTION WHEN SQLSTATE 'RTX01' THEN
+            NULL;
+        END;
+    END LOOP;
 
-    SELECT array_agg(l.id ORDER BY l.id) INTO v_ids
-    FROM (
-        SELECT r.id FROM ratchet.runs AS r
-        WHERE r.id IN (SELECT t.id FROM tree AS t)
-        ORDER BY r.id DESC
-        FOR UPDATE
-    ) AS l;
+    -- Lock, then test (D7): a run that finished while we waited is not ours
+    -- to cancel, and nothing changes.
+    IF coalesce(
+        (SELECT r.finished_at IS NOT NULL FROM ratchet.runs AS r WHERE r.id = cancel.run), true
+    ) THEN
+        RETURN false;
+    END IF;
 
+    -- Cancel oldest first so a parent is cancelled before its children's
+    -- ends could wake it.
     FOREACH v_id IN ARRAY v_ids LOOP
         IF (SELECT r.finished_at FROM ratchet.runs AS r WHERE r.id = v_id) IS NOT NULL THEN
             CONTINUE;
@@ -3238,7 +3315,8 @@ END;
 $$;
 
 -- Deletes finished runs older than their queue's retention, with their
--- history, steps, events and waits, a batch at a time.
+-- history, steps, events and waits, a batch at a time. A run that a waiting
+-- run awaits is kept until that waiter resumes or ends (D9).
 CREATE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
@@ -3252,11 +3330,19 @@ BEGIN
     FROM (
         SELECT r.id FROM ratchet.runs AS r
         INNER JOIN ratchet.queues AS q ON q.name = r.queue
-        WHERE r.finished_at IS NOT NULL AND r.finished_at < _purge.at - q.retention
+        WHERE
+            r.finished_at IS NOT NULL AND r.finished_at < _purge.at - q.retention
+            AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.awaited = r.id)
         ORDER BY r.finished_at
         LIMIT _purge.max_rows
         FOR UPDATE OF r SKIP LOCKED
     ) AS d;
+    -- Test the waits again under the locks, with a fresh snapshot: an
+    -- await_runs that committed after the first statement began shows its
+    -- rows now, and a later one waits for our locks, then finds no run.
+    SELECT array_agg(v.id) INTO v_ids
+    FROM unnest(v_ids) AS v (id)
+    WHERE NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.awaited = v.id);
     IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
@@ -3264,7 +3350,7 @@ BEGIN
     DELETE FROM ratchet.steps AS s WHERE s.run_id = ANY(v_ids);
     DELETE FROM ratchet.events AS e WHERE e.run_id = ANY(v_ids);
     DELETE FROM ratchet.fenced_tasks AS f WHERE f.run_id = ANY(v_ids);
-    DELETE FROM ratchet.run_waits AS w WHERE w.awaited = ANY(v_ids) OR w.waiter = ANY(v_ids);
+    DELETE FROM ratchet.run_waits AS w WHERE w.waiter = ANY(v_ids);
     DELETE FROM ratchet.runs AS r WHERE r.id = ANY(v_ids);
     RETURN cardinality(v_ids);
 END;
