@@ -484,3 +484,27 @@ def test_security_definer_wrappers_act_as_the_session_role(db: str, roles: Roles
     sql(db, f'revoke ratchet_producer from "{owner}"')
     # Now the owner lacks EXECUTE on ratchet.start: refused although the caller may start.
     assert_refused(db, as_role(db, caller), ["select public.start_double(6)"])
+
+
+def test_renamed_roles_keep_and_dropped_roles_can_be_revoked(db: str, cluster: Cluster) -> None:
+    """Grants follow the role's oid: a rename keeps them; after a drop they show the oid,
+    and revoke_queue takes that number so an admin can clean them up."""
+    name = f"rt_{uuid.uuid4().hex[:8]}_short_lived"
+    with psycopg.connect(cluster.dsn, autocommit=True) as conn:
+        conn.execute(f'create role "{name}" login in role ratchet_producer')
+    oid = sql(db, "select oid from pg_roles where rolname = %s", (name,))
+    grant(db, MINE, name, "produce")
+    try:
+        with psycopg.connect(cluster.dsn, autocommit=True) as conn:
+            conn.execute(f'alter role "{name}" rename to "{name}_2"')
+        assert sql(as_role(db, f"{name}_2"), "select ratchet.start('double', '{\"x\": 1}')") > 0
+    finally:
+        with psycopg.connect(cluster.dsn, autocommit=True) as conn:
+            conn.execute(f'drop role if exists "{name}_2"')
+            conn.execute(f'drop role if exists "{name}"')
+    assert sql(db, "select role::text from ratchet.queue_grants") == str(oid)
+    with pytest.raises(psycopg.Error) as info:
+        sql(db, "select ratchet.revoke_queue(%s, %s)", (MINE, f"{name}_2"))
+    assert info.value.sqlstate == "RT005"
+    assert sql(db, "select ratchet.revoke_queue(%s, %s)", (MINE, str(oid))) is True
+    assert sql(db, "select count(*) from ratchet.queue_grants") == 0
