@@ -234,6 +234,12 @@ BEGIN
     PERFORM ratchet._authorize_admin('revoke_queue');
     SELECT r.oid::regrole INTO v_role FROM pg_roles AS r WHERE r.rolname = revoke_queue.role;
     IF v_role IS NULL THEN
+        -- A dropped role's grants show its number in queue_grants: revoke by it.
+        SELECT g.role INTO v_role FROM ratchet.queue_grants AS g
+        WHERE g.role::oid::text = revoke_queue.role
+        LIMIT 1;
+    END IF;
+    IF v_role IS NULL THEN
         PERFORM ratchet._raise('RT005', format('unknown role %L', revoke_queue.role));
     END IF;
     SELECT g.rights INTO v_had FROM ratchet.queue_grants AS g

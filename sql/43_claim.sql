@@ -44,7 +44,8 @@ BEGIN
     SELECT array_agg(q.name ORDER BY q.name), array_agg(q.concurrency ORDER BY q.name)
     INTO v_queues, v_budgets
     FROM ratchet.queues AS q
-    WHERE q.name = ANY(v_w.queues) AND NOT q.paused;
+    -- A revoked work right stops claims at once, not at re-registration.
+    WHERE q.name = ANY(v_w.queues) AND NOT q.paused AND ratchet._can(q.name, 'work');
     IF v_queues IS NULL THEN
         RETURN;
     END IF;

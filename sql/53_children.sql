@@ -84,6 +84,11 @@ BEGIN
     IF FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', v_missing));
     END IF;
+    -- Outcomes are outputs: a run awaits its own children, other runs only
+    -- on queues its role may read.
+    PERFORM ratchet._authorize(r.queue, 'read')
+    FROM ratchet.runs AS r
+    WHERE r.id = ANY(await_runs.runs) AND r.parent IS DISTINCT FROM v_t.run_id;
 
     SELECT array_agg(DISTINCT r.id) INTO v_open
     FROM ratchet.runs AS r
