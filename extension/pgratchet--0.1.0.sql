@@ -1091,6 +1091,12 @@ BEGIN
     PERFORM ratchet._authorize_admin('revoke_queue');
     SELECT r.oid::regrole INTO v_role FROM pg_roles AS r WHERE r.rolname = revoke_queue.role;
     IF v_role IS NULL THEN
+        -- A dropped role's grants show its number in queue_grants: revoke by it.
+        SELECT g.role INTO v_role FROM ratchet.queue_grants AS g
+        WHERE g.role::oid::text = revoke_queue.role
+        LIMIT 1;
+    END IF;
+    IF v_role IS NULL THEN
         PERFORM ratchet._raise('RT005', format('unknown role %L', revoke_queue.role));
     END IF;
     SELECT g.rights INTO v_had FROM ratchet.queue_grants AS g
@@ -2269,7 +2275,8 @@ BEGIN
     SELECT array_agg(q.name ORDER BY q.name), array_agg(q.concurrency ORDER BY q.name)
     INTO v_queues, v_budgets
     FROM ratchet.queues AS q
-    WHERE q.name = ANY(v_w.queues) AND NOT q.paused;
+    -- A revoked work right stops claims at once, not at re-registration.
+    WHERE q.name = ANY(v_w.queues) AND NOT q.paused AND ratchet._can(q.name, 'work');
     IF v_queues IS NULL THEN
         RETURN;
     END IF;
@@ -2957,6 +2964,11 @@ BEGIN
     IF FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', v_missing));
     END IF;
+    -- Outcomes are outputs: a run awaits its own children, other runs only
+    -- on queues its role may read.
+    PERFORM ratchet._authorize(r.queue, 'read')
+    FROM ratchet.runs AS r
+    WHERE r.id = ANY(await_runs.runs) AND r.parent IS DISTINCT FROM v_t.run_id;
 
     SELECT array_agg(DISTINCT r.id) INTO v_open
     FROM ratchet.runs AS r
