@@ -132,7 +132,7 @@ BEGIN
                     UNION ALL
                     SELECT q.name AS queue, q.budget, q.turn, p.run_id, p.due_at
                     FROM unnest(v_queues, v_budgets, v_turns) AS q (name, budget, turn)
-                    CROSS JOIN unnest(v_w.workflows) AS wf (name)
+                    CROSS JOIN (SELECT DISTINCT unnest(v_w.workflows)) AS wf (name)
                     CROSS JOIN LATERAL (
                         SELECT p.run_id, p.due_at FROM ratchet.pending AS p
                         WHERE
