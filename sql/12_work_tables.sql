@@ -15,7 +15,16 @@ CREATE TABLE ratchet.pending (
     autovacuum_vacuum_cost_delay = 0
 );
 
+-- Claim walks the priority levels present in a queue and, at each level, the
+-- rows due by now in due order: rows not yet due or at other levels are
+-- never scanned.
 CREATE INDEX pending_claim_order ON ratchet.pending (queue, priority, due_at, run_id);
+
+-- The same per workflow, for workers limited to some workflows: without it
+-- such a worker reads past every due row of the other workflows. One more
+-- index entry per pending row is the price.
+CREATE INDEX pending_claim_by_workflow
+ON ratchet.pending (queue, workflow, priority, due_at, run_id);
 
 COMMENT ON TABLE ratchet.pending IS
 'Runs waiting to be claimed, in claim order per queue.';
