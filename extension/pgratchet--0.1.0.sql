@@ -626,7 +626,16 @@ CREATE TABLE ratchet.pending (
     autovacuum_vacuum_cost_delay = 0
 );
 
+-- Claim walks the priority levels present in a queue and, at each level, the
+-- rows due by now in due order: rows not yet due or at other levels are
+-- never scanned.
 CREATE INDEX pending_claim_order ON ratchet.pending (queue, priority, due_at, run_id);
+
+-- The same per workflow, for workers limited to some workflows: without it
+-- such a worker reads past every due row of the other workflows. One more
+-- index entry per pending row is the price.
+CREATE INDEX pending_claim_by_workflow
+ON ratchet.pending (queue, workflow, priority, due_at, run_id);
 
 COMMENT ON TABLE ratchet.pending IS
 'Runs waiting to be claimed, in claim order per queue.';
@@ -2230,9 +2239,13 @@ $$;
 -- ==== sql/43_claim.sql ====
 
 -- Claim: hand up to max_tasks ready runs to a worker, each as a new task.
--- Across the worker's queues the order is priority, then due time, then id.
--- Claims never wait on a row another session holds (SKIP LOCKED on pending
--- and on runs), so claimers cannot deadlock with each other or with cancel.
+-- Across the worker's queues the order is priority first; at equal priority
+-- the queues take turns (the first ready run of each, then the second of
+-- each, ...) in an order drawn at random on each claim; within a queue, due
+-- time, then id. Claims never wait on a row another session holds (SKIP
+-- LOCKED on pending and on runs), so claimers cannot deadlock with each
+-- other or with cancel. Claim needs READ COMMITTED: its free-slot count must
+-- see the tasks committed before it got the queue's lock.
 CREATE FUNCTION ratchet.claim(worker bigint, max_tasks integer DEFAULT 1)
 RETURNS TABLE (
     task bigint,
@@ -2258,8 +2271,24 @@ DECLARE
     v_w ratchet.workers;
     v_queues text[];
     v_budgets integer[];
-    v_ids bigint[];
+    v_turns double precision[];
+    v_level integer := -32769;
+    v_need integer := claim.max_tasks;
+    v_ids bigint[] := '{}';
+    v_taken bigint[];
+    v_from text[];
 BEGIN
+    IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                'claim needs READ COMMITTED isolation, this transaction is %s',
+                upper(current_setting('transaction_isolation'))
+            ),
+            'claim in a READ COMMITTED transaction (the default): under a snapshot taken '
+            || 'earlier, a queue''s concurrency limit cannot be kept'
+        );
+    END IF;
     IF claim.max_tasks IS NULL OR claim.max_tasks NOT BETWEEN 1 AND 1000 THEN
         PERFORM ratchet._raise(
             'RT005', format('max_tasks must be from 1 to 1000, got %s', claim.max_tasks)
@@ -2296,27 +2325,83 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- Lock the best pending rows of each queue, within its free slots.
-    SELECT array_agg(c.run_id ORDER BY c.priority, c.due_at, c.run_id)
-    INTO v_ids
-    FROM (
-        SELECT p.run_id, p.priority, p.due_at
-        FROM unnest(v_queues, v_budgets) AS q (name, budget)
-        CROSS JOIN LATERAL (
-            SELECT p.run_id, p.priority, p.due_at
-            FROM ratchet.pending AS p
-            WHERE
-                p.queue = q.name
-                AND p.due_at <= v_now
-                AND (v_w.workflows IS NULL OR p.workflow = ANY(v_w.workflows))
-            ORDER BY p.priority, p.due_at, p.run_id
-            LIMIT least(coalesce(q.budget, claim.max_tasks), claim.max_tasks)
-            FOR UPDATE SKIP LOCKED
-        ) AS p
-        ORDER BY p.priority, p.due_at, p.run_id
-        LIMIT claim.max_tasks
-    ) AS c;
-    IF v_ids IS NULL THEN
+    -- One random turn per queue for this claim: a stateless round robin.
+    v_turns := ARRAY(SELECT random() FROM generate_series(1, cardinality(v_queues)));
+
+    -- Priority levels best first, each found by one index descent per queue,
+    -- so neither rows not yet due nor the rest of a level are ever read.
+    LOOP
+        v_level := (
+            SELECT min(l.priority)
+            FROM unnest(v_queues, v_budgets) AS q (name, budget)
+            CROSS JOIN LATERAL (
+                SELECT p.priority FROM ratchet.pending AS p
+                WHERE p.queue = q.name AND p.priority > v_level
+                ORDER BY p.priority
+                LIMIT 1
+            ) AS l
+            WHERE q.budget IS NULL OR q.budget > 0
+        );
+        EXIT WHEN v_level IS NULL;
+
+        -- Lock the level's due rows of each queue, within its free slots (a
+        -- worker limited to some workflows reads only theirs), and keep the
+        -- n-th of every queue before any queue's (n+1)-th.
+        SELECT array_agg(c.run_id), array_agg(c.queue) INTO v_taken, v_from
+        FROM (
+            SELECT d.run_id, d.queue
+            FROM (
+                SELECT
+                    f.run_id, f.queue, f.budget, f.turn,
+                    row_number() OVER (
+                        PARTITION BY f.queue ORDER BY f.due_at, f.run_id
+                    ) AS rank
+                FROM (
+                    SELECT q.name AS queue, q.budget, q.turn, p.run_id, p.due_at
+                    FROM unnest(v_queues, v_budgets, v_turns) AS q (name, budget, turn)
+                    CROSS JOIN LATERAL (
+                        SELECT p.run_id, p.due_at FROM ratchet.pending AS p
+                        WHERE
+                            v_w.workflows IS NULL
+                            AND p.queue = q.name
+                            AND p.priority = v_level
+                            AND p.due_at <= v_now
+                        ORDER BY p.due_at, p.run_id
+                        LIMIT least(q.budget, v_need)
+                        FOR UPDATE SKIP LOCKED
+                    ) AS p
+                    UNION ALL
+                    SELECT q.name AS queue, q.budget, q.turn, p.run_id, p.due_at
+                    FROM unnest(v_queues, v_budgets, v_turns) AS q (name, budget, turn)
+                    CROSS JOIN (SELECT DISTINCT unnest(v_w.workflows)) AS wf (name)
+                    CROSS JOIN LATERAL (
+                        SELECT p.run_id, p.due_at FROM ratchet.pending AS p
+                        WHERE
+                            p.queue = q.name
+                            AND p.workflow = wf.name
+                            AND p.priority = v_level
+                            AND p.due_at <= v_now
+                        ORDER BY p.due_at, p.run_id
+                        LIMIT least(q.budget, v_need)
+                        FOR UPDATE SKIP LOCKED
+                    ) AS p
+                ) AS f
+            ) AS d
+            WHERE d.budget IS NULL OR d.rank <= d.budget
+            ORDER BY d.rank, d.turn, d.queue
+            LIMIT v_need
+        ) AS c;
+
+        IF v_taken IS NOT NULL THEN
+            v_ids := v_ids || v_taken;
+            v_need := v_need - cardinality(v_taken);
+            EXIT WHEN v_need = 0;
+            FOR i IN 1 .. cardinality(v_queues) LOOP
+                v_budgets[i] := v_budgets[i] - cardinality(array_positions(v_from, v_queues[i]));
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF v_need = claim.max_tasks THEN
         RETURN;
     END IF;
 
