@@ -60,6 +60,17 @@ BEGIN
         PERFORM ratchet._raise('RT005', 'await_runs: runs must be an array of run ids without nulls');
     END IF;
     SELECT t.run_id INTO v_own FROM ratchet.tasks AS t WHERE t.id = await_runs.task;
+    IF FOUND THEN
+        -- Another role's task must not learn even which run it belongs to.
+        PERFORM ratchet._authorize_owner(
+            (
+                SELECT w.owner FROM ratchet.tasks AS t
+                INNER JOIN ratchet.workers AS w ON w.id = t.worker_id
+                WHERE t.id = await_runs.task
+            ),
+            format('task %s', await_runs.task)
+        );
+    END IF;
     IF v_own = ANY(await_runs.runs) THEN
         PERFORM ratchet._raise('RT005', format('await_runs: run %s cannot await itself', v_own));
     END IF;

@@ -1,7 +1,7 @@
 -- A worker id and its tasks belong to the role that registered the worker:
 -- another role's calls on them are refused with 42501 and change nothing.
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 CREATE ROLE t_wa;
 CREATE ROLE t_wb;
@@ -45,6 +45,13 @@ SELECT throws_ok(
 SELECT throws_ok(
     format('SELECT ratchet.complete_many(ARRAY[%s])', (SELECT ids.task FROM ids)), '42501', NULL,
     'complete_many with another role''s task'
+);
+SELECT throws_ok(
+    format(
+        'SELECT ratchet.await_runs(%s, %L, ARRAY[%s]::bigint[])',
+        (SELECT ids.task FROM ids), 's', (SELECT r.id FROM ratchet.runs AS r)
+    ),
+    '42501', NULL, 'await_runs on another role''s task does not reveal its run'
 );
 RESET ROLE;
 SELECT is(
