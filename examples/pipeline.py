@@ -81,7 +81,9 @@ def publish(
 
 @app.workflow(queue=QUEUE)
 def llm_call(ctx: pgratchet.Context, question: str) -> dict[str, Any]:
-    return ctx.step("complete", fake_llm, ctx.run_id, question, max_attempts=3)
+    # A step returns the recorded JSON of fake_llm's result: the same dict on every replay.
+    answer: dict[str, Any] = ctx.step("complete", fake_llm, ctx.run_id, question, max_attempts=3)
+    return answer
 
 
 @app.workflow(queue=QUEUE)

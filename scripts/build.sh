@@ -63,7 +63,7 @@ append_sources() { # $1 = output file, $2 = "plain" to leave out the config-dump
     header "extension install script (CREATE EXTENSION pgratchet)"
     echo
     echo '-- complain if this script is sourced in psql rather than run by CREATE EXTENSION'
-    echo '\echo Use "CREATE EXTENSION pgratchet" to load this file. \quit'
+    printf '%s\n' '\echo Use "CREATE EXTENSION pgratchet" to load this file. \quit'
 } >"$tmp_ext"
 append_sources "$tmp_ext" ext
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Lint SQL (sqlfluff, config in .sqlfluff) and Python (ruff check + ruff format --check; config
-# in python_client/pyproject.toml). Runs every linter, exits non-zero if any complained.
-# Only directories that exist are linted. `make fmt` fixes most Python findings.
+# Lint SQL (sqlfluff, config in .sqlfluff), Python (ruff check + ruff format --check, and mypy
+# --strict on the client package and examples/; config in python_client/pyproject.toml) and
+# the shell scripts (shellcheck). Runs every linter, exits non-zero if any complained.
+# Only paths that exist are linted. `make fmt` fixes most Python findings.
+# .pre-commit-config.yaml runs the same tools on the files a commit changes.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit
 
 tool() { # prefer the project's virtualenv, then PATH
     if [[ -x .venv/bin/$1 ]]; then echo ".venv/bin/$1"; elif command -v "$1" >/dev/null; then command -v "$1"; fi
@@ -15,6 +17,9 @@ existing() { local d; for d in "$@"; do [[ -e $d ]] && echo "$d"; done; }
 rc=0
 mapfile -t sql_dirs < <(existing sql pgtap)
 mapfile -t py_dirs < <(existing python_client tests bench examples)
+# Why tests/ and bench/ are not type-checked: see [tool.mypy] in python_client/pyproject.toml.
+mapfile -t typed_dirs < <(existing python_client/pgratchet examples)
+mapfile -t shell_files < <(existing scripts/*.sh .ci/run)
 
 SQLFLUFF=$(tool sqlfluff)
 if ((${#sql_dirs[@]})); then
@@ -41,6 +46,26 @@ if ((${#py_dirs[@]})); then
         "$RUFF" check "${RUFF_CONFIG[@]}" "${py_dirs[@]}" || rc=1
         echo "lint: ruff format --check ${py_dirs[*]}"
         "$RUFF" format --check "${RUFF_CONFIG[@]}" "${py_dirs[@]}" || rc=1
+    fi
+fi
+
+MYPY=$(tool mypy)
+if ((${#typed_dirs[@]})); then
+    if [[ -z $MYPY ]]; then
+        echo "lint: mypy not installed (make setup)" >&2; rc=1
+    else
+        echo "lint: mypy ${typed_dirs[*]}"
+        "$MYPY" --config-file python_client/pyproject.toml "${typed_dirs[@]}" || rc=1
+    fi
+fi
+
+SHELLCHECK=$(tool shellcheck)
+if ((${#shell_files[@]})); then
+    if [[ -z $SHELLCHECK ]]; then
+        echo "lint: shellcheck not installed (apt package shellcheck; make setup)" >&2; rc=1
+    else
+        echo "lint: shellcheck ${shell_files[*]}"
+        "$SHELLCHECK" "${shell_files[@]}" || rc=1
     fi
 fi
 

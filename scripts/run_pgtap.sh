@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup (trap) and the check functions (run by name) are reachable
 # Run the pgTAP suite and the packaging checks against a throwaway PostgreSQL cluster.
 #
 #   scripts/run_pgtap.sh [TEST_PATH ...]     (default: pgtap/, searched recursively)
@@ -22,7 +23,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGBIN=$("$PG_CONFIG" --bindir) || { echo "run_pgtap: $PG_CONFIG not usable (make setup)" >&2; exit 2; }

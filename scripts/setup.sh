@@ -16,6 +16,7 @@ APT_PACKAGES=(
     postgresql-15-pgtap
     pgtap
     python3-venv
+    shellcheck
 )
 
 log() { printf 'setup: %s\n' "$*"; }

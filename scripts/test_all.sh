@@ -7,7 +7,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit
 
 LOGDIR=$(mktemp -d /tmp/pgratchet-test.XXXXXX)
 trap 'rm -rf "$LOGDIR"' EXIT

@@ -14,15 +14,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import psycopg
-from psycopg.abc import Query
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from . import queries
-from .database import backoff_delays, jsonb, reraise
+from .database import Params, Row, Statement, backoff_delays, jsonb, reraise
 from .errors import RunCancelled, RunFailed, UnknownRun
 from .handle import HistoryEntry
 
@@ -57,17 +56,33 @@ class AsyncClient:
                 await pool.close()
         return self._pool
 
-    async def execute(self, query: Query, params: Any = (), *, rows: str = "tuple") -> list[Any]:
+    @overload
+    async def execute(
+        self, query: Statement, params: Params = ..., *, rows: Literal["tuple"] = ...
+    ) -> list[Row]: ...
+
+    @overload
+    async def execute(
+        self, query: Statement, params: Params = ..., *, rows: Literal["dict"]
+    ) -> list[dict[str, Any]]: ...
+
+    async def execute(
+        self, query: Statement, params: Params = (), *, rows: Literal["tuple", "dict"] = "tuple"
+    ) -> list[Row] | list[dict[str, Any]]:
         pool = await self._get_pool()
         try:
             async with pool.connection() as conn:
-                cur = conn.cursor(row_factory=dict_row) if rows == "dict" else conn.cursor()
+                if rows == "dict":
+                    dict_cur = conn.cursor(row_factory=dict_row)
+                    await dict_cur.execute(query, params)
+                    return await dict_cur.fetchall() if dict_cur.description is not None else []
+                cur = conn.cursor()
                 await cur.execute(query, params)
                 return await cur.fetchall() if cur.description is not None else []
         except psycopg.Error as exc:
             reraise(exc)
 
-    async def value(self, query: Query, params: Any = ()) -> Any:
+    async def value(self, query: Statement, params: Params = ()) -> Any:
         result = await self.execute(query, params)
         return result[0][0] if result else None
 

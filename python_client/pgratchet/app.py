@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
 from . import queries
 from .database import Database, jsonb
@@ -32,6 +32,16 @@ class _Unset:
 UNSET: Any = _Unset()
 
 _WORKFLOW_ATTR = "__pgratchet_workflow__"
+
+
+class TickResult(TypedDict):
+    """What one ``ratchet.tick()`` pass did, as counts of runs (docs/sql-reference.md)."""
+
+    reclaimed: int
+    timed_out: int
+    woken: int
+    deadlines: int
+    purged: int
 
 
 @dataclass(frozen=True)
@@ -353,9 +363,10 @@ class App:
     def queue_stats(self) -> list[dict[str, Any]]:
         return self.db.execute(queries.QUEUE_STATS, rows="dict")
 
-    def tick(self) -> dict[str, Any]:
+    def tick(self) -> TickResult:
         """One maintenance pass (workers call it on their own every few seconds)."""
-        return self.db.value(queries.TICK)
+        counts: TickResult = self.db.value(queries.TICK)
+        return counts
 
     def aio(self, *, max_size: int = 4) -> AsyncClient:
         """An asyncio client on the same database and registry (``await client.start(...)``)."""

@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import psycopg
 
@@ -30,7 +30,7 @@ from .errors import (
 from .handle import RunHandle
 
 if TYPE_CHECKING:
-    from .app import App
+    from .app import App, Workflow
 
 # How long an idempotent engine call from inside a body keeps retrying while the database
 # is unreachable (a restart). Past that the task is abandoned and its lease runs out.
@@ -70,6 +70,15 @@ class ClaimedTask:
         values["checkpoints"] = values.get("checkpoints") or {}
         values["steps"] = list(values.get("steps") or [])
         return cls(**values, extra={k: v for k, v in row.items() if k not in known})
+
+
+class RunOutcome(TypedDict):
+    """One finished run as ``ratchet.await_runs`` reports it."""
+
+    run: int
+    status: str
+    output: Any
+    error: Any
 
 
 @dataclass
@@ -228,7 +237,11 @@ class Context:
         return value.get("payload") if isinstance(value, dict) else value
 
     def start_child(
-        self, name: str, workflow: str | Any, input: dict[str, Any] | None = None, **options: Any
+        self,
+        name: str,
+        workflow: str | Workflow | Callable[..., Any],
+        input: dict[str, Any] | None = None,
+        **options: Any,
     ) -> RunHandle:
         """Start a child run once per ``(run, name)``; returns its handle.
 
@@ -253,7 +266,7 @@ class Context:
             self._remember(name, value)
         return RunHandle(self.app, value["run"])
 
-    def await_runs(self, name: str, runs: Iterable[RunHandle | int]) -> list[dict[str, Any]]:
+    def await_runs(self, name: str, runs: Iterable[RunHandle | int]) -> list[RunOutcome]:
         """Suspend until every run has finished; return ``[{run, status, output, error}]``
         in the order given. Completed, failed and cancelled all count as finished."""
         found, value = self._begin(name)
@@ -266,7 +279,11 @@ class Context:
         return list(value)
 
     def gather(
-        self, name: str, workflow: str | Any, inputs: Sequence[dict[str, Any]], **options: Any
+        self,
+        name: str,
+        workflow: str | Workflow | Callable[..., Any],
+        inputs: Sequence[dict[str, Any]],
+        **options: Any,
     ) -> list[Any]:
         """Fan out one child run per input, fan in: return their outputs in order.
 
@@ -375,15 +392,41 @@ class AsyncContext:
     def __init__(self, sync: Context) -> None:
         self.sync = sync
 
-    run_id = property(lambda self: self.sync.run_id)
-    task = property(lambda self: self.sync.task)
-    attempt = property(lambda self: self.sync.attempt)
-    workflow = property(lambda self: self.sync.workflow)
-    version = property(lambda self: self.sync.version)
-    queue = property(lambda self: self.sync.queue)
-    input = property(lambda self: self.sync.input)
-    deadline = property(lambda self: self.sync.deadline)
-    is_replaying = property(lambda self: self.sync.is_replaying)
+    @property
+    def run_id(self) -> int:
+        return self.sync.run_id
+
+    @property
+    def task(self) -> int:
+        return self.sync.task
+
+    @property
+    def attempt(self) -> int:
+        return self.sync.attempt
+
+    @property
+    def workflow(self) -> str:
+        return self.sync.workflow
+
+    @property
+    def version(self) -> str:
+        return self.sync.version
+
+    @property
+    def queue(self) -> str:
+        return self.sync.queue
+
+    @property
+    def input(self) -> dict[str, Any]:
+        return self.sync.input
+
+    @property
+    def deadline(self) -> datetime | None:
+        return self.sync.deadline
+
+    @property
+    def is_replaying(self) -> bool:
+        return self.sync.is_replaying
 
     async def step(
         self,
@@ -417,15 +460,23 @@ class AsyncContext:
         return await asyncio.to_thread(self.sync.await_event, name, event, timeout)
 
     async def start_child(
-        self, name: str, workflow: str | Any, input: dict[str, Any] | None = None, **options: Any
+        self,
+        name: str,
+        workflow: str | Workflow | Callable[..., Any],
+        input: dict[str, Any] | None = None,
+        **options: Any,
     ) -> RunHandle:
         return await asyncio.to_thread(self.sync.start_child, name, workflow, input, **options)
 
-    async def await_runs(self, name: str, runs: Iterable[RunHandle | int]) -> list[dict[str, Any]]:
+    async def await_runs(self, name: str, runs: Iterable[RunHandle | int]) -> list[RunOutcome]:
         return await asyncio.to_thread(self.sync.await_runs, name, list(runs))
 
     async def gather(
-        self, name: str, workflow: str | Any, inputs: Sequence[dict[str, Any]], **options: Any
+        self,
+        name: str,
+        workflow: str | Workflow | Callable[..., Any],
+        inputs: Sequence[dict[str, Any]],
+        **options: Any,
     ) -> list[Any]:
         return await asyncio.to_thread(self.sync.gather, name, workflow, list(inputs), **options)
 

@@ -7,12 +7,12 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, Literal, LiteralString, NoReturn, TypeAlias, overload
 
 import psycopg
-from psycopg.abc import Query
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -20,6 +20,15 @@ from psycopg_pool import ConnectionPool
 from .errors import is_transient, translate
 
 log = logging.getLogger("pgratchet")
+
+# What the client sends: a constant statement with %s placeholders (queries.py) or one composed
+# with psycopg.sql. Narrower than psycopg.abc.Query, which also admits t-string Templates:
+# those carry their own values, while every statement here is bound to separate parameters.
+Statement: TypeAlias = LiteralString | bytes | sql.SQL | sql.Composed
+# Positional (%s) or named (%(name)s) parameters.
+Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
+# A row as psycopg returns it by default: one value per selected column.
+Row: TypeAlias = tuple[Any, ...]
 
 
 def jsonb(value: Any, what: str = "value") -> Jsonb:
@@ -104,15 +113,37 @@ class Database:
         except psycopg.Error as exc:
             reraise(exc)
 
+    @overload
     def execute(
         self,
-        query: Query,
-        params: Sequence[Any] | dict[str, Any] = (),
+        query: Statement,
+        params: Params = ...,
+        *,
+        retry_for: float | None = ...,
+        stop: threading.Event | None = ...,
+        rows: Literal["tuple"] = ...,
+    ) -> list[Row]: ...
+
+    @overload
+    def execute(
+        self,
+        query: Statement,
+        params: Params = ...,
+        *,
+        retry_for: float | None = ...,
+        stop: threading.Event | None = ...,
+        rows: Literal["dict"],
+    ) -> list[dict[str, Any]]: ...
+
+    def execute(
+        self,
+        query: Statement,
+        params: Params = (),
         *,
         retry_for: float | None = None,
         stop: threading.Event | None = None,
-        rows: str = "tuple",
-    ) -> list[Any]:
+        rows: Literal["tuple", "dict"] = "tuple",
+    ) -> list[Row] | list[dict[str, Any]]:
         """Run one statement and fetch all rows (tuples, or dicts with ``rows="dict"``).
 
         With ``retry_for`` (seconds), transient errors (connection lost, server restarting)
@@ -124,10 +155,10 @@ class Database:
             try:
                 with self.pool.connection() as conn:
                     if rows == "dict":
-                        cur = conn.cursor(row_factory=dict_row)
-                        cur.execute(query, params)
-                    else:
-                        cur = conn.execute(query, params)
+                        dict_cur = conn.cursor(row_factory=dict_row)
+                        dict_cur.execute(query, params)
+                        return dict_cur.fetchall() if dict_cur.description is not None else []
+                    cur = conn.execute(query, params)
                     return cur.fetchall() if cur.description is not None else []
             except psycopg.Error as exc:
                 if deadline is None or not is_transient(exc) or time.monotonic() > deadline:
@@ -138,9 +169,16 @@ class Database:
                 log.warning("database unavailable (%s); retrying in %.1fs", _short(exc), pause)
                 time.sleep(pause)
 
-    def value(self, query: Query, params: Sequence[Any] | dict[str, Any] = (), **kw: Any) -> Any:
+    def value(
+        self,
+        query: Statement,
+        params: Params = (),
+        *,
+        retry_for: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> Any:
         """First column of the first row (None when no row)."""
-        result = self.execute(query, params, **kw)
+        result = self.execute(query, params, retry_for=retry_for, stop=stop)
         return result[0][0] if result else None
 
     def close(self) -> None:
