@@ -276,6 +276,17 @@ def test_worker_ids_and_tasks_belong_to_their_role(db: str, roles: Roles) -> Non
     assert sql(db, "select status from ratchet.runs where id = %s", (run,)) == "completed"
 
 
+def test_the_client_raises_permission_denied(db: str, roles: Roles) -> None:
+    producer = roles.make("app", "ratchet_producer")
+    grant(db, MINE, producer, "produce")
+    with build_app(as_role(db, producer), MINE) as app:
+        with pytest.raises(pgratchet.PermissionDenied) as info:
+            app.start("double", {"x": 1}, queue=THEIRS)
+        assert info.value.sqlstate == "42501"
+        assert isinstance(info.value, PermissionError)
+        assert "produce" in str(info.value)
+
+
 def test_producer_without_produce_on_the_queue_is_refused(db: str, roles: Roles) -> None:
     producer = roles.make("app", "ratchet_producer")
     grant(db, MINE, producer, "produce")

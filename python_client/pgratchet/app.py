@@ -259,9 +259,14 @@ class App:
         notify: bool = UNSET,
         paused: bool = UNSET,
         retention: timedelta | float | str = UNSET,
+        priority_limit: int | None = UNSET,
         **more: Any,
     ) -> None:
-        """Create or update a queue. Only the options given are sent (None = the default)."""
+        """Create or update a queue. Only the options given are sent (None = the default).
+
+        ``priority_limit`` is the most urgent priority a start may ask for on this queue
+        (lower runs first), so one producer cannot jump every other producer's work.
+        """
         given = {
             "concurrency": concurrency,
             "lease": lease,
@@ -271,6 +276,7 @@ class App:
             "notify": notify,
             "paused": paused,
             "retention": retention,
+            "priority_limit": priority_limit,
             **more,
         }
         opts: dict[str, Any] = {}

@@ -73,6 +73,16 @@ class WrongState(RatchetError):
     sqlstate = "RT008"
 
 
+class PermissionDenied(RatchetError, PermissionError):
+    """42501: the calling role lacks the right for this call (see docs/security.md).
+
+    Raised for a queue right the role was not granted, another role's worker id or task,
+    or an admin-only call. Not transient: retrying cannot help until an admin grants it.
+    """
+
+    sqlstate = "42501"
+
+
 class NotInstalled(RatchetError):
     """The database has no ``ratchet`` schema: run ``pgratchet install``."""
 
@@ -135,6 +145,7 @@ _BY_SQLSTATE: dict[str, type[RatchetError]] = {
         UnknownRun,
         UnknownWorker,
         WrongState,
+        PermissionDenied,
     )
     if cls.sqlstate
 }
