@@ -7,6 +7,7 @@
 #   make test      setup, build, install, then lint + pgTAP (+ packaging checks) + isolation
 #                  (deterministic concurrency specs, tests/isolation) + pytest
 #   make pgtap | isolation | pytest | lint      one suite (expects setup/build/install done)
+#                  (lint = sqlfluff, ruff, mypy --strict on the client, shellcheck)
 #   make fmt       ruff format + ruff check --fix on the Python code
 #   make clean     remove caches and scratch files (keeps .venv; distclean removes it too)
 
@@ -16,7 +17,7 @@ export PG_CONFIG
 EXTENSION  = pgratchet
 EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" pgratchet.control)
 DATA       = extension/pgratchet--$(EXTVERSION).sql
-EXTRA_CLEAN = .pytest_cache .ruff_cache tests/__pycache__ bench/__pycache__ examples/__pycache__
+EXTRA_CLEAN = .pytest_cache .ruff_cache .mypy_cache tests/__pycache__ bench/__pycache__ examples/__pycache__
 
 VENV        = .venv
 VENV_PYTHON = $(VENV)/bin/python
