@@ -22,7 +22,7 @@ from psycopg.conninfo import make_conninfo
 import pgratchet
 from pgratchet.embedded import Cluster
 from tests import workflows
-from tests.support import REPO, SIDE_TABLES_SQL, WorkerProcesses
+from tests.support import REPO, SIDE_TABLES_SQL, WorkerProcesses, assert_invariants
 
 TEMPLATE = "ratchet_template"
 
@@ -115,10 +115,17 @@ def drop_database(cluster: Cluster, dsn: str) -> None:
 
 @pytest.fixture
 def dsn(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh database of the session cluster, with pgratchet installed."""
+    """A fresh database of the session cluster, with pgratchet installed.
+
+    At teardown (after the app and the workers that use it) the engine's state must still
+    be consistent: every test doubles as a check of the invariants.
+    """
     dsn = create_database(cluster, request.node.name)
-    yield dsn
-    drop_database(cluster, dsn)
+    try:
+        yield dsn
+        assert_invariants(dsn)
+    finally:
+        drop_database(cluster, dsn)
 
 
 def bind_app(dsn: str, **kwargs: object) -> pgratchet.App:

@@ -119,6 +119,29 @@ def all_finished(dsn: str, ids: list[int]) -> bool:
     return sum(counts.get(s, 0) for s in ("completed", "failed", "cancelled")) == len(ids)
 
 
+def assert_invariants(dsn_or_conn: str | psycopg.Connection[Any]) -> None:
+    """Fail with every violation ``ratchet.check_invariants()`` reports.
+
+    Called after every test that used a database: a transition that leaves a task, a
+    claim row or a wait behind breaks no assertion of the test that ran it, only runs
+    that nobody claims again much later.
+    """
+    rows = query(
+        dsn_or_conn,
+        "select invariant, run, detail from ratchet.check_invariants()"
+        " order by invariant, run nulls first",
+    )
+    if rows:
+        listed = "\n".join(
+            f"  {r['invariant']}: run {r['run'] if r['run'] is not None else '-'}: {r['detail']}"
+            for r in rows[:50]
+        )
+        more = f"\n  ... and {len(rows) - 50} more" if len(rows) > 50 else ""
+        raise AssertionError(
+            f"ratchet.check_invariants() found {len(rows)} violation(s):\n{listed}{more}"
+        )
+
+
 def check_no_overlapping_holds(dsn: str, run_ids: list[int] | None = None) -> dict[str, int]:
     """Walk each run's history in order and prove no run was held by two tasks at once.
 

@@ -13,7 +13,7 @@ import pgratchet
 from pgratchet.database import jsonb
 from pgratchet.embedded import Cluster
 from tests.conftest import bind_app, create_database, drop_database
-from tests.support import query
+from tests.support import assert_invariants, query
 
 # Every table a call could write to. Counted before and after each bad call.
 TABLES = [
@@ -70,8 +70,9 @@ def ready(cluster: Cluster) -> Iterator[pgratchet.App]:
 
 
 @pytest.fixture
-def dsn(ready: pgratchet.App) -> str:
-    return ready.dsn
+def dsn(ready: pgratchet.App) -> Iterator[str]:
+    yield ready.dsn
+    assert_invariants(ready.dsn)
 
 
 def test_starting_an_unknown_workflow_raises_unknown_workflow(ready, dsn):

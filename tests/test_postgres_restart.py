@@ -21,6 +21,7 @@ from tests.conftest import bind_app, create_database, drop_database, start_clust
 from tests.support import (
     WorkerProcesses,
     all_finished,
+    assert_invariants,
     count_runs_by_status,
     query,
     run_worker_until_idle,
@@ -112,6 +113,7 @@ def test_an_immediate_postgres_shutdown_loses_no_acknowledged_step_and_workers_r
             f" {len(acked_before)} steps acknowledged; all {len(acks)} acknowledged steps"
             " intact after recovery"
         )
+        assert_invariants(dsn)
     finally:
         workers.stop_all()
         workers.report()
@@ -149,6 +151,7 @@ def test_a_checkpointed_step_costs_one_round_trip_and_a_few_milliseconds(
         assert checkpoints == steps
         assert body_calls == steps, f"unexpected calls from the body: {calls}"
         assert per_step_ms < 250  # generous: a few ms is expected
+        assert_invariants(dsn)
     finally:
         app.close()
         drop_database(cluster, dsn)
