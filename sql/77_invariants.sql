@@ -7,10 +7,15 @@
 
 CREATE FUNCTION ratchet.check_invariants()
 RETURNS TABLE (invariant text, run bigint, detail text)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+DECLARE
+    v_stats text[];
+BEGIN
+    RETURN QUERY
     -- A running run is held by exactly one task.
     SELECT 'running_task', r.id, format('running run holds %s tasks', count(t.id))
     FROM ratchet.runs AS r
@@ -156,47 +161,57 @@ AS $$
     UNION ALL
     SELECT 'orphan_history', h.run_id, format('history entry %s of a run that does not exist', h.id)
     FROM ratchet.history AS h
-    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = h.run_id)
+    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = h.run_id);
 
-    UNION ALL
     -- The operator's view agrees with the tables (for the queues the caller
-    -- may read, which are the ones queue_stats shows).
-    SELECT
-        'queue_stats', null::bigint,
-        format(
-            'queue %L: queue_stats says %s, the tables say %s',
-            coalesce(s.queue, d.queue), s.counts, d.counts
+    -- may read, which are the ones queue_stats shows). A view that raises is
+    -- reported too, not allowed to hide the other rules' rows.
+    BEGIN
+        SELECT array_agg(
+            format(
+                'queue %L: queue_stats says %s, the tables say %s',
+                coalesce(s.queue, d.queue), s.counts, d.counts
+            )
+            ORDER BY coalesce(s.queue, d.queue)
         )
-    FROM (
-        SELECT
-            x.queue,
-            jsonb_build_object(
-                'paused', x.paused, 'concurrency', x.concurrency,
-                'queued', x.queued, 'running', x.running, 'sleeping', x.sleeping,
-                'waiting', x.waiting, 'completed', x.completed, 'failed', x.failed,
-                'cancelled', x.cancelled
-            ) AS counts
-        FROM ratchet.queue_stats AS x
-    ) AS s
-    FULL JOIN (
-        SELECT
-            q.name AS queue,
-            jsonb_build_object(
-                'paused', q.paused, 'concurrency', q.concurrency,
-                'queued', count(r.id) FILTER (WHERE r.status = 'queued'),
-                'running', count(r.id) FILTER (WHERE r.status = 'running'),
-                'sleeping', count(r.id) FILTER (WHERE r.status = 'sleeping'),
-                'waiting', count(r.id) FILTER (WHERE r.status = 'waiting'),
-                'completed', count(r.id) FILTER (WHERE r.status = 'completed'),
-                'failed', count(r.id) FILTER (WHERE r.status = 'failed'),
-                'cancelled', count(r.id) FILTER (WHERE r.status = 'cancelled')
-            ) AS counts
-        FROM ratchet.queues AS q
-        LEFT JOIN ratchet.runs AS r ON r.queue = q.name
-        WHERE q.name = ANY(ratchet._readable_queues())
-        GROUP BY q.name
-    ) AS d ON s.queue = d.queue
-    WHERE s.counts IS DISTINCT FROM d.counts;
+        INTO v_stats
+        FROM (
+            SELECT
+                x.queue,
+                jsonb_build_object(
+                    'paused', x.paused, 'concurrency', x.concurrency,
+                    'queued', x.queued, 'running', x.running, 'sleeping', x.sleeping,
+                    'waiting', x.waiting, 'completed', x.completed, 'failed', x.failed,
+                    'cancelled', x.cancelled
+                ) AS counts
+            FROM ratchet.queue_stats AS x
+        ) AS s
+        FULL JOIN (
+            SELECT
+                q.name AS queue,
+                jsonb_build_object(
+                    'paused', q.paused, 'concurrency', q.concurrency,
+                    'queued', count(r.id) FILTER (WHERE r.status = 'queued'),
+                    'running', count(r.id) FILTER (WHERE r.status = 'running'),
+                    'sleeping', count(r.id) FILTER (WHERE r.status = 'sleeping'),
+                    'waiting', count(r.id) FILTER (WHERE r.status = 'waiting'),
+                    'completed', count(r.id) FILTER (WHERE r.status = 'completed'),
+                    'failed', count(r.id) FILTER (WHERE r.status = 'failed'),
+                    'cancelled', count(r.id) FILTER (WHERE r.status = 'cancelled')
+                ) AS counts
+            FROM ratchet.queues AS q
+            LEFT JOIN ratchet.runs AS r ON r.queue = q.name
+            WHERE q.name = ANY(ratchet._readable_queues())
+            GROUP BY q.name
+        ) AS d ON s.queue = d.queue
+        WHERE s.counts IS DISTINCT FROM d.counts;
+    EXCEPTION WHEN OTHERS THEN
+        v_stats := ARRAY[format('reading ratchet.queue_stats raised %s: %s', SQLSTATE, SQLERRM)];
+    END;
+    RETURN QUERY
+    SELECT 'queue_stats'::text, null::bigint, u.detail
+    FROM unnest(v_stats) AS u (detail);
+END;
 $$;
 
 COMMENT ON FUNCTION ratchet.check_invariants() IS

@@ -2,7 +2,7 @@
 -- else is): every check can fail. pg_temp.broken() makes the change in a
 -- subtransaction, runs the checker and undoes the change.
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 SET LOCAL "ratchet.fake_now" = '2030-01-01 00:00:00+00';
 SELECT ratchet.create_queue('q', '{"max_attempts": 1}');
@@ -333,6 +333,20 @@ SELECT is(
     ),
     ARRAY['queue_stats -'],
     'queue_stats miscounts queued runs'
+);
+SELECT is(
+    pg_temp.broken(
+        'ALTER VIEW ratchet.queue_stats RENAME TO queue_stats_real',
+        $$CREATE VIEW ratchet.queue_stats AS
+        SELECT
+            s.queue, s.paused, s.concurrency, s.queued / 0 AS queued,
+            s.running, s.sleeping, s.waiting, s.completed, s.failed, s.cancelled,
+            s.oldest_queued_age
+        FROM ratchet.queue_stats_real AS s$$,
+        $$DELETE FROM ratchet.pending WHERE run_id = (SELECT run FROM c WHERE n = 8)$$
+    ),
+    ARRAY[pg_temp.v('pending_row', 8), 'queue_stats -'],
+    'a queue_stats that raises is reported, and the other rules still are'
 );
 SELECT is(pg_temp.found(), '{}', 'every change above was undone');
 
