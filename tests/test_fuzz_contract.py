@@ -69,21 +69,20 @@ class SqlNull:
 
 NULL = SqlNull()
 
-RUN_REFS = [
-    Ref("run", n)
-    for n in (
-        "queued",
-        "running",
-        "expired",
-        "sleeping",
-        "waiting_event",
-        "waiting_runs",
-        "child",
-        "completed",
-        "failed",
-        "cancelled",
-    )
-]
+# The status each run of the world is in (checked when the world is built).
+RUN_STATUS = {
+    Ref("run", "queued"): "queued",
+    Ref("run", "running"): "running",
+    Ref("run", "expired"): "running",
+    Ref("run", "sleeping"): "sleeping",
+    Ref("run", "waiting_event"): "waiting",
+    Ref("run", "waiting_runs"): "waiting",
+    Ref("run", "child"): "queued",
+    Ref("run", "completed"): "completed",
+    Ref("run", "failed"): "failed",
+    Ref("run", "cancelled"): "cancelled",
+}
+RUN_REFS = list(RUN_STATUS)
 TASK_REFS = [Ref("task", n) for n in ("live", "live2", "expired", "finished", "fenced")]
 WORKER_REFS = [Ref("worker", n) for n in ("live", "gone", "paused")]
 UNKNOWN_IDS = [0, -1, 1_000_000, 2**63 - 1, -(2**63)]
@@ -525,13 +524,17 @@ def build_world(conn: psycopg.Connection[Any]) -> dict[Ref, int]:
     one("select ratchet.cancel(%s, 'fuzz')", run["cancel"])
     ids[Ref("task", "fenced")] = task["cancel"]
     ids[Ref("run", "cancelled")] = run["cancel"]
-    ids[Ref("run", "queued")] = one("select ratchet.start('wf', '{\"n\": 99}')")
     one("select ratchet.start('wf_short')")
     short = conn.execute("select task, run from ratchet.claim(%s)", (live,)).fetchone()
     assert short is not None
     ids[Ref("task", "expired")], ids[Ref("run", "expired")] = short
+    ids[Ref("run", "queued")] = one("select ratchet.start('wf', '{\"n\": 99}')")
     conn.execute("select set_config('ratchet.fake_now', '', false)")
-    assert len(ids) == len(RUN_REFS) + len(TASK_REFS) + len(WORKER_REFS)
+    statuses = dict(conn.execute("select id, status from ratchet.runs").fetchall())
+    for ref, want in RUN_STATUS.items():
+        assert statuses[ids[ref]] == want, f"{ref} is {statuses[ids[ref]]}, not {want}"
+    for refs in (RUN_REFS, TASK_REFS, WORKER_REFS):
+        assert len({ids[r] for r in refs}) == len(refs), f"two of {refs} name one object"
     return ids
 
 
@@ -643,7 +646,7 @@ def check_call(world: World, name: str, args: list[Any], clock: str) -> None:
 SETTINGS = settings(
     derandomize=True,
     database=None,
-    max_examples=100,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
