@@ -561,6 +561,11 @@ def world(dsn: str) -> Iterator[World]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         ids = build_world(conn)
         assert_invariants(conn)
+        # Typed literals must cast, or a cast error would be blamed on the function.
+        for literal in [*INTERVALS[0], *INTERVALS[1]]:
+            conn.execute("select %s::interval", (literal,))
+        for literal in [*TIMESTAMPS[0], *TIMESTAMPS[1], *CLOCKS, *TICK_CLOCKS]:
+            conn.execute("select %s::timestamptz", (literal,))
         conn.execute("set statement_timeout = '20s'")
         yield World(conn, ids)
 
@@ -587,13 +592,15 @@ class Undo(Exception):
 
 
 def assert_engine_still_works(conn: psycopg.Connection[Any], name: str) -> None:
-    """A tick, a claim on every queue and a heartbeat still work after the call.
+    """A start of every workflow, a tick, a claim on every queue and a heartbeat still work
+    after the call.
 
     Catches a value accepted now that breaks later calls (a lease no timestamp can hold
-    makes every claim on its queue raise).
+    makes every claim on its queue raise; such a workflow timeout, every start).
     """
     try:
         with conn.transaction():
+            conn.execute("select ratchet.start(w.name) from ratchet.workflows as w")
             conn.execute("select ratchet.tick()")
             worker = conn.execute(
                 "select ratchet.register_worker('probe', array(select name from ratchet.queues))"
@@ -603,7 +610,8 @@ def assert_engine_still_works(conn: psycopg.Connection[Any], name: str) -> None:
             conn.execute("select ratchet.heartbeat(%s)::text", worker)
     except psycopg.Error as exc:
         raise AssertionError(
-            f"after ratchet.{name} succeeded, tick/claim/heartbeat raised {exc.sqlstate}: {exc}"
+            f"after ratchet.{name} succeeded, start/tick/claim/heartbeat raised"
+            f" {exc.sqlstate}: {exc}"
         ) from exc
     assert_invariants(conn)
 
