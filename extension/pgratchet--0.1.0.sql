@@ -3331,6 +3331,227 @@ WHERE q.name IN (SELECT unnest(ratchet._readable_queues()));
 COMMENT ON VIEW ratchet.queue_stats IS
 'Per queue the caller may read: runs by status, the age of the oldest queued run, the limit.';
 
+-- ==== sql/77_invariants.sql ====
+
+-- The engine's consistency rules, checked against its tables. The status of
+-- a run, its task, its claim row and its waits are written by different
+-- functions; a bug in one of them (or a crash between statements, were they
+-- ever split across transactions) shows up here as a row, long before it
+-- shows up as a run that nobody will ever claim. Tests call it after every
+-- test; an operator can call it on a live database (it only reads).
+
+CREATE FUNCTION ratchet.check_invariants()
+RETURNS TABLE (invariant text, run bigint, detail text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_stats text[];
+BEGIN
+    RETURN QUERY
+    -- A running run is held by exactly one task.
+    SELECT 'running_task', r.id, format('running run holds %s tasks', count(t.id))
+    FROM ratchet.runs AS r
+    LEFT JOIN ratchet.tasks AS t ON t.run_id = r.id
+    WHERE r.status = 'running'
+    GROUP BY r.id
+    HAVING count(t.id) <> 1
+
+    UNION ALL
+    -- Every task belongs to a running run of the same queue.
+    SELECT
+        'task_run', t.run_id,
+        CASE
+            WHEN r.id IS NULL THEN format('task %s names a run that does not exist', t.id)
+            WHEN r.status <> 'running' THEN format('task %s held for a %s run', t.id, r.status)
+            ELSE format('task %s is in queue %L, its run in %L', t.id, t.queue, r.queue)
+        END
+    FROM ratchet.tasks AS t
+    LEFT JOIN ratchet.runs AS r ON r.id = t.run_id
+    WHERE r.id IS NULL OR r.status <> 'running' OR r.queue <> t.queue
+
+    UNION ALL
+    -- A queued or sleeping run has exactly one claim row.
+    SELECT 'pending_row', r.id, format('%s run has %s pending rows', r.status, count(p.run_id))
+    FROM ratchet.runs AS r
+    LEFT JOIN ratchet.pending AS p ON p.run_id = r.id
+    WHERE r.status IN ('queued', 'sleeping')
+    GROUP BY r.id
+    HAVING count(p.run_id) <> 1
+
+    UNION ALL
+    -- A claim row belongs to a queued or sleeping run and copies its claim keys.
+    SELECT
+        'pending_run', p.run_id,
+        CASE
+            WHEN r.id IS NULL THEN 'pending row names a run that does not exist'
+            WHEN r.status NOT IN ('queued', 'sleeping')
+                THEN format('pending row for a %s run', r.status)
+            ELSE format(
+                'pending row has queue %L, workflow %L, priority %s; its run %L, %L, %s',
+                p.queue, p.workflow, p.priority, r.queue, r.workflow, r.priority
+            )
+        END
+    FROM ratchet.pending AS p
+    LEFT JOIN ratchet.runs AS r ON r.id = p.run_id
+    WHERE
+        r.id IS NULL
+        OR r.status NOT IN ('queued', 'sleeping')
+        OR (p.queue, p.workflow, p.priority) IS DISTINCT FROM (r.queue, r.workflow, r.priority)
+
+    UNION ALL
+    -- A finished run is off the hot path and has its end time.
+    SELECT 'finished_run', r.id, format('%s run %s', r.status, f.what)
+    FROM ratchet.runs AS r
+    CROSS JOIN LATERAL (
+        SELECT 'holds a task' AS what
+        WHERE EXISTS (SELECT 1 FROM ratchet.tasks AS t WHERE t.run_id = r.id)
+        UNION ALL
+        SELECT 'has a pending row'
+        WHERE EXISTS (SELECT 1 FROM ratchet.pending AS p WHERE p.run_id = r.id)
+        UNION ALL
+        SELECT 'is a waiter in run_waits'
+        WHERE EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.waiter = r.id)
+        UNION ALL
+        SELECT 'has no finished_at'
+        WHERE r.finished_at IS NULL
+    ) AS f
+    WHERE r.status IN ('completed', 'failed', 'cancelled')
+
+    UNION ALL
+    -- A live run has not finished.
+    SELECT 'live_finished_at', r.id, format('%s run has finished_at %s', r.status, r.finished_at)
+    FROM ratchet.runs AS r
+    WHERE r.status NOT IN ('completed', 'failed', 'cancelled') AND r.finished_at IS NOT NULL
+
+    UNION ALL
+    -- A waiting run knows its step and waits for an event or for runs, never
+    -- both; a run that is not waiting waits for nothing.
+    SELECT
+        'wait_columns', r.id,
+        CASE
+            WHEN r.status <> 'waiting' THEN format('%s run has wait columns set', r.status)
+            WHEN r.wait_step IS NULL THEN 'waiting run has no wait_step'
+            ELSE 'waiting run must wait for exactly one of wait_event, wait_runs'
+        END
+    FROM ratchet.runs AS r
+    WHERE
+        CASE
+            WHEN r.status = 'waiting'
+                THEN r.wait_step IS NULL OR (r.wait_event IS NULL) = (r.wait_runs IS NULL)
+            ELSE num_nonnulls(r.wait_step, r.wait_event, r.wait_until, r.wait_runs) > 0
+        END
+
+    UNION ALL
+    -- A wait row's waiter is a waiting run that awaits that run.
+    SELECT
+        'run_waits_waiter', w.waiter,
+        CASE
+            WHEN r.id IS NULL THEN format('waits for run %s but does not exist', w.awaited)
+            WHEN r.status <> 'waiting'
+                THEN format('%s run has a run_waits row for run %s', r.status, w.awaited)
+            ELSE format('run_waits row for run %s, which is not in its wait_runs', w.awaited)
+        END
+    FROM ratchet.run_waits AS w
+    LEFT JOIN ratchet.runs AS r ON r.id = w.waiter
+    WHERE
+        r.id IS NULL
+        OR r.status <> 'waiting'
+        OR NOT coalesce(w.awaited = ANY(r.wait_runs), false)
+
+    UNION ALL
+    -- A run waiting for runs has a wait row, else nothing would ever wake it.
+    SELECT 'run_waits_missing', r.id, 'waiting for runs with no run_waits row'
+    FROM ratchet.runs AS r
+    WHERE
+        r.status = 'waiting'
+        AND r.wait_runs IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.waiter = r.id)
+
+    UNION ALL
+    -- The audit trail of every run starts with its creation.
+    SELECT 'history_first', r.id, format('first history entry is %L', h.kind)
+    FROM ratchet.runs AS r
+    LEFT JOIN LATERAL (
+        SELECT x.kind FROM ratchet.history AS x
+        WHERE x.run_id = r.id
+        ORDER BY x.id
+        LIMIT 1
+    ) AS h ON true
+    WHERE h.kind IS DISTINCT FROM 'created'
+
+    UNION ALL
+    -- Steps, events and history are purged with their run, never before.
+    SELECT 'orphan_step', s.run_id, format('step %L of a run that does not exist', s.name)
+    FROM ratchet.steps AS s
+    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = s.run_id)
+
+    UNION ALL
+    SELECT 'orphan_event', e.run_id, format('event %s of a run that does not exist', e.id)
+    FROM ratchet.events AS e
+    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = e.run_id)
+
+    UNION ALL
+    SELECT 'orphan_history', h.run_id, format('history entry %s of a run that does not exist', h.id)
+    FROM ratchet.history AS h
+    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = h.run_id);
+
+    -- The operator's view agrees with the tables (for the queues the caller
+    -- may read, which are the ones queue_stats shows). A view that raises is
+    -- reported too, not allowed to hide the other rules' rows.
+    BEGIN
+        SELECT array_agg(
+            format(
+                'queue %L: queue_stats says %s, the tables say %s',
+                coalesce(s.queue, d.queue), s.counts, d.counts
+            )
+            ORDER BY coalesce(s.queue, d.queue)
+        )
+        INTO v_stats
+        FROM (
+            SELECT
+                x.queue,
+                jsonb_build_object(
+                    'paused', x.paused, 'concurrency', x.concurrency,
+                    'queued', x.queued, 'running', x.running, 'sleeping', x.sleeping,
+                    'waiting', x.waiting, 'completed', x.completed, 'failed', x.failed,
+                    'cancelled', x.cancelled
+                ) AS counts
+            FROM ratchet.queue_stats AS x
+        ) AS s
+        FULL JOIN (
+            SELECT
+                q.name AS queue,
+                jsonb_build_object(
+                    'paused', q.paused, 'concurrency', q.concurrency,
+                    'queued', count(r.id) FILTER (WHERE r.status = 'queued'),
+                    'running', count(r.id) FILTER (WHERE r.status = 'running'),
+                    'sleeping', count(r.id) FILTER (WHERE r.status = 'sleeping'),
+                    'waiting', count(r.id) FILTER (WHERE r.status = 'waiting'),
+                    'completed', count(r.id) FILTER (WHERE r.status = 'completed'),
+                    'failed', count(r.id) FILTER (WHERE r.status = 'failed'),
+                    'cancelled', count(r.id) FILTER (WHERE r.status = 'cancelled')
+                ) AS counts
+            FROM ratchet.queues AS q
+            LEFT JOIN ratchet.runs AS r ON r.queue = q.name
+            WHERE q.name = ANY(ratchet._readable_queues())
+            GROUP BY q.name
+        ) AS d ON s.queue = d.queue
+        WHERE s.counts IS DISTINCT FROM d.counts;
+    EXCEPTION WHEN OTHERS THEN
+        v_stats := ARRAY[format('reading ratchet.queue_stats raised %s: %s', SQLSTATE, SQLERRM)];
+    END;
+    RETURN QUERY
+    SELECT 'queue_stats'::text, null::bigint, u.detail
+    FROM unnest(v_stats) AS u (detail);
+END;
+$$;
+
+COMMENT ON FUNCTION ratchet.check_invariants() IS
+'One row per violated consistency rule of the engine''s tables; empty when the state is consistent.';
+
 -- ==== sql/80_tick.sql ====
 
 -- One maintenance pass. Safe to call from many sessions at once: every part
@@ -3599,7 +3820,7 @@ TO ratchet_worker;
 
 -- Admins: rights, settings, and read access to every engine table.
 GRANT EXECUTE ON FUNCTION
-ratchet.grant_queue, ratchet.revoke_queue, ratchet.configure
+ratchet.grant_queue, ratchet.revoke_queue, ratchet.configure, ratchet.check_invariants
 TO ratchet_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA ratchet TO ratchet_admin;
 

@@ -216,7 +216,3 @@ $$;
 
 COMMENT ON FUNCTION ratchet.check_invariants() IS
 'One row per violated consistency rule of the engine''s tables; empty when the state is consistent.';
-
--- It reads every engine table: for admins only (sql/95_privileges.sql makes
--- it SECURITY DEFINER with the rest of the public API).
-GRANT EXECUTE ON FUNCTION ratchet.check_invariants() TO ratchet_admin;

@@ -66,7 +66,7 @@ TO ratchet_worker;
 
 -- Admins: rights, settings, and read access to every engine table.
 GRANT EXECUTE ON FUNCTION
-ratchet.grant_queue, ratchet.revoke_queue, ratchet.configure
+ratchet.grant_queue, ratchet.revoke_queue, ratchet.configure, ratchet.check_invariants
 TO ratchet_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA ratchet TO ratchet_admin;
 
