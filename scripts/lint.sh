@@ -19,7 +19,7 @@ mapfile -t sql_dirs < <(existing sql pgtap)
 mapfile -t py_dirs < <(existing python_client tests bench examples)
 # Why tests/ and bench/ are not type-checked: see [tool.mypy] in python_client/pyproject.toml.
 mapfile -t typed_dirs < <(existing python_client/pgratchet examples)
-mapfile -t shell_files < <(existing scripts/*.sh .ci/run)
+mapfile -t shell_files < <(existing scripts/*.sh scripts/lib/*.sh .ci/run)
 
 SQLFLUFF=$(tool sqlfluff)
 if ((${#sql_dirs[@]})); then
@@ -65,7 +65,7 @@ if ((${#shell_files[@]})); then
         echo "lint: shellcheck not installed (apt package shellcheck; make setup)" >&2; rc=1
     else
         echo "lint: shellcheck ${shell_files[*]}"
-        "$SHELLCHECK" "${shell_files[@]}" || rc=1
+        "$SHELLCHECK" -x "${shell_files[@]}" || rc=1
     fi
 fi
 

@@ -39,42 +39,10 @@ case $ENGINE in
 esac
 
 # --- throwaway cluster ---------------------------------------------------------------------
-CLUSTER_DIR=$(mktemp -d /tmp/pgratchet-isolation.XXXXXX)
-DATA="$CLUSTER_DIR/data"
+# shellcheck source=scripts/lib/throwaway_cluster.sh
+source "$ROOT/scripts/lib/throwaway_cluster.sh"
+start_throwaway_cluster pgratchet-isolation
 OUT="$CLUSTER_DIR/out"
-AS_PG=()
-if [[ $(id -u) -eq 0 ]]; then
-    # Postgres refuses to run as root: the cluster belongs to the postgres OS user.
-    chown postgres:postgres "$CLUSTER_DIR"
-    AS_PG=(runuser -u postgres --)
-fi
-
-# shellcheck disable=SC2317  # reached through the EXIT trap
-cleanup() {
-    local rc=$?
-    if [[ -f $DATA/postmaster.pid ]]; then
-        "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1
-    fi
-    if [[ ${PGRATCHET_KEEP_CLUSTER:-0} == 1 ]]; then
-        log "kept cluster dir $CLUSTER_DIR"
-    else
-        rm -rf "$CLUSTER_DIR"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"${AS_PG[@]}" "$PGBIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C --no-sync \
-    >"$CLUSTER_DIR/initdb.log" 2>&1 || { cat "$CLUSTER_DIR/initdb.log" >&2; die "initdb failed"; }
-
-# fsync off: this cluster is thrown away.
-"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -c unix_socket_directories='$CLUSTER_DIR' -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
-    start >/dev/null || { cat "$DATA/server.log" >&2; die "cluster did not start"; }
-
-export PGHOST="$CLUSTER_DIR" PGUSER=postgres PGPORT=5432
-unset PGDATABASE PGPASSWORD PGSERVICE PGOPTIONS
 
 psql_f() { # psql_f FILE: apply FILE to the test database in one transaction
     "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$DB" -f "$1" >/dev/null
