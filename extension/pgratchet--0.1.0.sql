@@ -459,31 +459,41 @@ CREATE TABLE ratchet.settings (
 COMMENT ON TABLE ratchet.settings IS
 'Engine settings changed from their defaults; see ratchet.configure().';
 
--- The built-in defaults, and the range each setting accepts.
+-- Hot-path helpers here and in sql/14_helpers.sql are plpgsql rather than
+-- sql: a sql function with a SET clause is never inlined and is re-planned on
+-- every call, while plpgsql keeps its plans for the session.
+
+-- The built-in defaults (null for an unknown name).
 CREATE FUNCTION ratchet._setting_default(name text)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE _setting_default.name
+#variable_conflict use_column
+BEGIN
+    RETURN CASE _setting_default.name
         WHEN 'max_payload_bytes' THEN '1048576'::jsonb
         WHEN 'max_buffered_events' THEN '1000'::jsonb
         WHEN 'fake_clock' THEN 'true'::jsonb
     END;
+END;
 $$;
 
 -- The value in force: the admin's override, else the default.
 CREATE FUNCTION ratchet._setting(name text)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(
-        (SELECT s.value FROM ratchet.settings AS s WHERE s.name = _setting.name),
-        ratchet._setting_default(_setting.name)
-    );
+#variable_conflict use_column
+DECLARE
+    v_value jsonb;
+BEGIN
+    SELECT s.value INTO v_value FROM ratchet.settings AS s WHERE s.name = _setting.name;
+    RETURN coalesce(v_value, ratchet._setting_default(_setting.name));
+END;
 $$;
 
 -- ==== sql/10_definition_tables.sql ====
@@ -760,11 +770,14 @@ CREATE FUNCTION ratchet._log(
     run_id bigint, kind text, step text, detail jsonb, at timestamptz
 )
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
     INSERT INTO ratchet.history (run_id, at, kind, step, detail)
     VALUES (_log.run_id, _log.at, _log.kind, _log.step, _log.detail);
+END;
 $$;
 
 -- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
@@ -806,13 +819,16 @@ $$;
 -- back to ready work (hand-back, retry, resume, sleep) goes through here.
 CREATE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
     INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
     SELECT r.id, r.queue, r.workflow, r.priority, _pend.due_at
     FROM ratchet.runs AS r
     WHERE r.id = _pend.run_id;
+END;
 $$;
 
 -- The queue's policy with every option at its default.
@@ -891,15 +907,18 @@ COMMENT ON TABLE ratchet.queue_grants IS
 -- (Postgres checked the membership when it was set), else the login role.
 CREATE FUNCTION ratchet._caller()
 RETURNS regrole
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.oid::regrole FROM pg_roles AS r
-    WHERE r.rolname = CASE current_setting('role')
-        WHEN 'none' THEN session_user::text
-        ELSE current_setting('role')
-    END;
+DECLARE
+    v_role text := current_setting('role');
+BEGIN
+    IF v_role = 'none' THEN
+        v_role := session_user;
+    END IF;
+    RETURN to_regrole(quote_ident(v_role));
+END;
 $$;
 
 -- Superusers, the engine's owner and members of ratchet_admin may do anything.
@@ -2729,12 +2748,18 @@ $$;
 -- The stored checkpoint of a step, if any (callers hold the run).
 CREATE FUNCTION ratchet._step(run_id bigint, step text)
 RETURNS ratchet.steps
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT s.* FROM ratchet.steps AS s
+#variable_conflict use_column
+DECLARE
+    v_s ratchet.steps;
+BEGIN
+    SELECT s.* INTO v_s FROM ratchet.steps AS s
     WHERE s.run_id = _step.run_id AND s.name = _step.step;
+    RETURN v_s;
+END;
 $$;
 
 -- ==== sql/51_sleep.sql ====

@@ -13,29 +13,39 @@ CREATE TABLE ratchet.settings (
 COMMENT ON TABLE ratchet.settings IS
 'Engine settings changed from their defaults; see ratchet.configure().';
 
--- The built-in defaults, and the range each setting accepts.
+-- Hot-path helpers here and in sql/14_helpers.sql are plpgsql rather than
+-- sql: a sql function with a SET clause is never inlined and is re-planned on
+-- every call, while plpgsql keeps its plans for the session.
+
+-- The built-in defaults (null for an unknown name).
 CREATE FUNCTION ratchet._setting_default(name text)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE _setting_default.name
+#variable_conflict use_column
+BEGIN
+    RETURN CASE _setting_default.name
         WHEN 'max_payload_bytes' THEN '1048576'::jsonb
         WHEN 'max_buffered_events' THEN '1000'::jsonb
         WHEN 'fake_clock' THEN 'true'::jsonb
     END;
+END;
 $$;
 
 -- The value in force: the admin's override, else the default.
 CREATE FUNCTION ratchet._setting(name text)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(
-        (SELECT s.value FROM ratchet.settings AS s WHERE s.name = _setting.name),
-        ratchet._setting_default(_setting.name)
-    );
+#variable_conflict use_column
+DECLARE
+    v_value jsonb;
+BEGIN
+    SELECT s.value INTO v_value FROM ratchet.settings AS s WHERE s.name = _setting.name;
+    RETURN coalesce(v_value, ratchet._setting_default(_setting.name));
+END;
 $$;

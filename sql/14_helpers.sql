@@ -5,11 +5,14 @@ CREATE FUNCTION ratchet._log(
     run_id bigint, kind text, step text, detail jsonb, at timestamptz
 )
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
     INSERT INTO ratchet.history (run_id, at, kind, step, detail)
     VALUES (_log.run_id, _log.at, _log.kind, _log.step, _log.detail);
+END;
 $$;
 
 -- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
@@ -51,13 +54,16 @@ $$;
 -- back to ready work (hand-back, retry, resume, sleep) goes through here.
 CREATE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
     INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
     SELECT r.id, r.queue, r.workflow, r.priority, _pend.due_at
     FROM ratchet.runs AS r
     WHERE r.id = _pend.run_id;
+END;
 $$;
 
 -- The queue's policy with every option at its default.

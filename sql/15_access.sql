@@ -25,15 +25,18 @@ COMMENT ON TABLE ratchet.queue_grants IS
 -- (Postgres checked the membership when it was set), else the login role.
 CREATE FUNCTION ratchet._caller()
 RETURNS regrole
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.oid::regrole FROM pg_roles AS r
-    WHERE r.rolname = CASE current_setting('role')
-        WHEN 'none' THEN session_user::text
-        ELSE current_setting('role')
-    END;
+DECLARE
+    v_role text := current_setting('role');
+BEGIN
+    IF v_role = 'none' THEN
+        v_role := session_user;
+    END IF;
+    RETURN to_regrole(quote_ident(v_role));
+END;
 $$;
 
 -- Superusers, the engine's owner and members of ratchet_admin may do anything.

@@ -34,10 +34,16 @@ $$;
 -- The stored checkpoint of a step, if any (callers hold the run).
 CREATE FUNCTION ratchet._step(run_id bigint, step text)
 RETURNS ratchet.steps
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT s.* FROM ratchet.steps AS s
+#variable_conflict use_column
+DECLARE
+    v_s ratchet.steps;
+BEGIN
+    SELECT s.* INTO v_s FROM ratchet.steps AS s
     WHERE s.run_id = _step.run_id AND s.name = _step.step;
+    RETURN v_s;
+END;
 $$;
