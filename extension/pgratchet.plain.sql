@@ -779,6 +779,35 @@ BEGIN
 END;
 $$;
 
+-- Calls that count other runs' states or lock a set of runs (claim's free
+-- slots, fan-in's "last one finished", cancel's tree, reclaim) must see what
+-- committed before each statement. Under REPEATABLE READ or SERIALIZABLE
+-- they would read an older snapshot: a concurrency limit overrun, a parent
+-- that two finishing children both leave asleep, a child that escapes a
+-- cancel. Such calls refuse to run there (RT005). READ UNCOMMITTED is READ
+-- COMMITTED in PostgreSQL.
+CREATE FUNCTION ratchet._require_read_committed(fn text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                '%s needs READ COMMITTED isolation, this transaction is %s',
+                _require_read_committed.fn, upper(current_setting('transaction_isolation'))
+            ),
+            'call it in a READ COMMITTED transaction (the default): under a snapshot taken '
+            || 'earlier the engine cannot see what other sessions just committed'
+        );
+    END IF;
+END;
+$$;
+
 -- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
 -- identical notifications of one transaction into one.
 CREATE FUNCTION ratchet._wake(queue text)
@@ -1814,6 +1843,7 @@ DECLARE
     v_task ratchet.tasks;
     v_count integer := 0;
 BEGIN
+    PERFORM ratchet._require_read_committed('deregister_worker');
     PERFORM ratchet._worker(deregister_worker.worker);
     UPDATE ratchet.workers AS w SET deregistered_at = v_now, last_seen_at = v_now
     WHERE w.id = deregister_worker.worker;
@@ -1861,6 +1891,7 @@ DECLARE
     v_t ratchet.tasks;
     v_f ratchet.fenced_tasks;
 BEGIN
+    PERFORM ratchet._require_read_committed('a task call');
     SELECT * INTO v_t FROM ratchet.tasks AS t WHERE t.id = _hold.task;
     IF FOUND THEN
         -- Only the worker's own role may act on its task (checked before
@@ -2296,17 +2327,7 @@ DECLARE
     v_taken bigint[];
     v_from text[];
 BEGIN
-    IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
-        PERFORM ratchet._raise(
-            'RT005',
-            format(
-                'claim needs READ COMMITTED isolation, this transaction is %s',
-                upper(current_setting('transaction_isolation'))
-            ),
-            'claim in a READ COMMITTED transaction (the default): under a snapshot taken '
-            || 'earlier, a queue''s concurrency limit cannot be kept'
-        );
-    END IF;
+    PERFORM ratchet._require_read_committed('claim');
     IF claim.max_tasks IS NULL OR claim.max_tasks NOT BETWEEN 1 AND 1000 THEN
         PERFORM ratchet._raise(
             'RT005', format('max_tasks must be from 1 to 1000, got %s', claim.max_tasks)
@@ -2564,6 +2585,7 @@ DECLARE
     v_runs bigint[];
     v_run bigint;
 BEGIN
+    PERFORM ratchet._require_read_committed('complete_many');
     IF v_outputs IS NOT NULL AND (
         jsonb_typeof(v_outputs) <> 'array'
         OR jsonb_array_length(v_outputs) <> coalesce(cardinality(complete_many.tasks), 0)
@@ -2856,6 +2878,7 @@ DECLARE
     v_e ratchet.events;
     v_limit integer;
 BEGIN
+    PERFORM ratchet._require_read_committed('signal');
     PERFORM ratchet._check_event(signal.event);
     PERFORM ratchet._check_size('payload', signal.payload);
     SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = signal.run FOR UPDATE;
@@ -3161,6 +3184,7 @@ DECLARE
     v_id bigint;
     v_error jsonb;
 BEGIN
+    PERFORM ratchet._require_read_committed('cancel');
     IF length(cancel.reason) > 2000 THEN
         PERFORM ratchet._raise(
             'RT005',
@@ -3243,6 +3267,7 @@ DECLARE
     v_now timestamptz := ratchet.now();
     v_r ratchet.runs;
 BEGIN
+    PERFORM ratchet._require_read_committed('retry');
     SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = retry.run FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', retry.run));
@@ -3598,6 +3623,7 @@ DECLARE
     v_purged integer;
     v_r ratchet.runs;
 BEGIN
+    PERFORM ratchet._require_read_committed('tick');
     -- Workers run tick() too: it only does what the engine would do anyway.
     IF NOT pg_has_role(ratchet._caller(), 'ratchet_worker', 'MEMBER') THEN
         PERFORM ratchet._authorize_admin('tick');

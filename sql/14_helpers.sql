@@ -15,6 +15,35 @@ BEGIN
 END;
 $$;
 
+-- Calls that count other runs' states or lock a set of runs (claim's free
+-- slots, fan-in's "last one finished", cancel's tree, reclaim) must see what
+-- committed before each statement. Under REPEATABLE READ or SERIALIZABLE
+-- they would read an older snapshot: a concurrency limit overrun, a parent
+-- that two finishing children both leave asleep, a child that escapes a
+-- cancel. Such calls refuse to run there (RT005). READ UNCOMMITTED is READ
+-- COMMITTED in PostgreSQL.
+CREATE FUNCTION ratchet._require_read_committed(fn text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
+        PERFORM ratchet._raise(
+            'RT005',
+            format(
+                '%s needs READ COMMITTED isolation, this transaction is %s',
+                _require_read_committed.fn, upper(current_setting('transaction_isolation'))
+            ),
+            'call it in a READ COMMITTED transaction (the default): under a snapshot taken '
+            || 'earlier the engine cannot see what other sessions just committed'
+        );
+    END IF;
+END;
+$$;
+
 -- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
 -- identical notifications of one transaction into one.
 CREATE FUNCTION ratchet._wake(queue text)

@@ -136,6 +136,7 @@ DECLARE
     v_task ratchet.tasks;
     v_count integer := 0;
 BEGIN
+    PERFORM ratchet._require_read_committed('deregister_worker');
     PERFORM ratchet._worker(deregister_worker.worker);
     UPDATE ratchet.workers AS w SET deregistered_at = v_now, last_seen_at = v_now
     WHERE w.id = deregister_worker.worker;

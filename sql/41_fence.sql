@@ -11,6 +11,7 @@ DECLARE
     v_t ratchet.tasks;
     v_f ratchet.fenced_tasks;
 BEGIN
+    PERFORM ratchet._require_read_committed('a task call');
     SELECT * INTO v_t FROM ratchet.tasks AS t WHERE t.id = _hold.task;
     IF FOUND THEN
         -- Only the worker's own role may act on its task (checked before

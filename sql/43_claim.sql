@@ -38,17 +38,7 @@ DECLARE
     v_taken bigint[];
     v_from text[];
 BEGIN
-    IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
-        PERFORM ratchet._raise(
-            'RT005',
-            format(
-                'claim needs READ COMMITTED isolation, this transaction is %s',
-                upper(current_setting('transaction_isolation'))
-            ),
-            'claim in a READ COMMITTED transaction (the default): under a snapshot taken '
-            || 'earlier, a queue''s concurrency limit cannot be kept'
-        );
-    END IF;
+    PERFORM ratchet._require_read_committed('claim');
     IF claim.max_tasks IS NULL OR claim.max_tasks NOT BETWEEN 1 AND 1000 THEN
         PERFORM ratchet._raise(
             'RT005', format('max_tasks must be from 1 to 1000, got %s', claim.max_tasks)

@@ -59,6 +59,7 @@ DECLARE
     v_runs bigint[];
     v_run bigint;
 BEGIN
+    PERFORM ratchet._require_read_committed('complete_many');
     IF v_outputs IS NOT NULL AND (
         jsonb_typeof(v_outputs) <> 'array'
         OR jsonb_array_length(v_outputs) <> coalesce(cardinality(complete_many.tasks), 0)

@@ -30,6 +30,7 @@ DECLARE
     v_e ratchet.events;
     v_limit integer;
 BEGIN
+    PERFORM ratchet._require_read_committed('signal');
     PERFORM ratchet._check_event(signal.event);
     PERFORM ratchet._check_size('payload', signal.payload);
     SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = signal.run FOR UPDATE;

@@ -31,6 +31,7 @@ DECLARE
     v_id bigint;
     v_error jsonb;
 BEGIN
+    PERFORM ratchet._require_read_committed('cancel');
     IF length(cancel.reason) > 2000 THEN
         PERFORM ratchet._raise(
             'RT005',

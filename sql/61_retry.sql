@@ -11,6 +11,7 @@ DECLARE
     v_now timestamptz := ratchet.now();
     v_r ratchet.runs;
 BEGIN
+    PERFORM ratchet._require_read_committed('retry');
     SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = retry.run FOR UPDATE;
     IF NOT FOUND THEN
         PERFORM ratchet._raise('RT006', format('unknown run %s', retry.run));

@@ -18,6 +18,7 @@ DECLARE
     v_purged integer;
     v_r ratchet.runs;
 BEGIN
+    PERFORM ratchet._require_read_committed('tick');
     -- Workers run tick() too: it only does what the engine would do anyway.
     IF NOT pg_has_role(ratchet._caller(), 'ratchet_worker', 'MEMBER') THEN
         PERFORM ratchet._authorize_admin('tick');
