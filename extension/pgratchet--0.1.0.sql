@@ -34,7 +34,7 @@ BEGIN
     IF v_fake IS NULL OR v_fake = '' THEN
         RETURN clock_timestamp();
     END IF;
-    IF NOT (ratchet._setting('fake_clock') = 'true'::jsonb AND ratchet._is_admin()) THEN
+    IF NOT (ratchet._setting('fake_clock') = 'true'::jsonb AND ratchet._is_admin(ratchet._caller())) THEN
         RETURN clock_timestamp();
     END IF;
     BEGIN
@@ -951,18 +951,18 @@ END;
 $$;
 
 -- Superusers, the engine's owner and members of ratchet_admin may do anything.
-CREATE FUNCTION ratchet._is_admin()
+-- Takes the caller (from ratchet._caller()) so a check computes it once.
+CREATE FUNCTION ratchet._is_admin(caller regrole)
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_caller regrole := ratchet._caller();
+#variable_conflict use_column
 BEGIN
-    RETURN v_caller = current_user::regrole
-        OR coalesce((SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = v_caller), false)
-        OR pg_has_role(v_caller, 'ratchet_admin', 'MEMBER');
+    RETURN _is_admin.caller = current_user::regrole
+        OR coalesce((SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = _is_admin.caller), false)
+        OR pg_has_role(_is_admin.caller, 'ratchet_admin', 'MEMBER');
 END;
 $$;
 
@@ -978,7 +978,7 @@ AS $$
 DECLARE
     v_caller regrole := ratchet._caller();
 BEGIN
-    IF ratchet._is_admin() THEN
+    IF ratchet._is_admin(v_caller) THEN
         RETURN true;
     END IF;
     RETURN EXISTS (
@@ -1002,7 +1002,7 @@ AS $$
 DECLARE
     v_caller regrole := ratchet._caller();
 BEGIN
-    IF ratchet._is_admin() THEN
+    IF ratchet._is_admin(v_caller) THEN
         RETURN ARRAY(SELECT q.name FROM ratchet.queues AS q);
     END IF;
     RETURN ARRAY(
@@ -1023,17 +1023,20 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_caller regrole;
 BEGIN
     IF NOT ratchet._can(_authorize.queue, _authorize.want) THEN
+        v_caller := ratchet._caller();
         RAISE EXCEPTION USING
             errcode = 'insufficient_privilege',
             message = format(
                 'role %s has no %s right on queue %L',
-                ratchet._caller(), _authorize.want, _authorize.queue
+                v_caller, _authorize.want, _authorize.queue
             ),
             hint = format(
                 'an admin can grant it: SELECT ratchet.grant_queue(%L, %L, ''{%s}'')',
-                _authorize.queue, ratchet._caller(), _authorize.want
+                _authorize.queue, v_caller, _authorize.want
             );
     END IF;
 END;
@@ -1047,11 +1050,13 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_caller regrole := ratchet._caller();
 BEGIN
-    IF NOT ratchet._is_admin() THEN
+    IF NOT ratchet._is_admin(v_caller) THEN
         RAISE EXCEPTION USING
             errcode = 'insufficient_privilege',
-            message = format('%s: only ratchet_admin may do this, not %s', what, ratchet._caller()),
+            message = format('%s: only ratchet_admin may do this, not %s', what, v_caller),
             hint = 'GRANT ratchet_admin TO the role, or ask an admin';
     END IF;
 END;
@@ -1066,16 +1071,35 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_caller regrole := ratchet._caller();
 BEGIN
-    IF _authorize_owner.owner IS DISTINCT FROM ratchet._caller() AND NOT ratchet._is_admin() THEN
+    IF _authorize_owner.owner IS DISTINCT FROM v_caller AND NOT ratchet._is_admin(v_caller) THEN
         RAISE EXCEPTION USING
             errcode = 'insufficient_privilege',
             message = format(
                 '%s belongs to role %s, not to %s',
-                _authorize_owner.what, _authorize_owner.owner, ratchet._caller()
+                _authorize_owner.what, _authorize_owner.owner, v_caller
             ),
             hint = 'a worker id and its tasks may only be used by the role that registered the worker';
     END IF;
+END;
+$$;
+
+-- Raises 42501 unless the caller owns this worker (or is an admin): the one
+-- check every task call makes on the worker that holds its task.
+CREATE FUNCTION ratchet._authorize_worker(worker bigint, what text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM ratchet._authorize_owner(
+        (SELECT w.owner FROM ratchet.workers AS w WHERE w.id = _authorize_worker.worker),
+        _authorize_worker.what
+    );
 END;
 $$;
 
@@ -1897,10 +1921,7 @@ BEGIN
     IF FOUND THEN
         -- Only the worker's own role may act on its task (checked before
         -- taking any lock on the run).
-        PERFORM ratchet._authorize_owner(
-            (SELECT w.owner FROM ratchet.workers AS w WHERE w.id = v_t.worker_id),
-            format('task %s', v_t.id)
-        );
+        PERFORM ratchet._authorize_worker(v_t.worker_id, format('task %s', v_t.id));
         PERFORM 1 FROM ratchet.runs AS r WHERE r.id = v_t.run_id FOR UPDATE;
         SELECT * INTO v_t FROM ratchet.tasks AS t WHERE t.id = _hold.task;
     END IF;
@@ -2599,9 +2620,8 @@ BEGIN
     FROM jsonb_array_elements(v_outputs) AS o (value);
 
     -- Every task must be the caller's own, or the whole call is refused.
-    PERFORM ratchet._authorize_owner(w.owner, format('task %s', t.id))
+    PERFORM ratchet._authorize_worker(t.worker_id, format('task %s', t.id))
     FROM ratchet.tasks AS t
-    INNER JOIN ratchet.workers AS w ON w.id = t.worker_id
     WHERE t.id IN (SELECT unnest(complete_many.tasks));
 
     -- Lock the runs first (the engine's lock order), newest first.
@@ -3064,6 +3084,7 @@ DECLARE
     v_t ratchet.tasks;
     v_s ratchet.steps;
     v_own bigint;
+    v_worker bigint;
     v_missing bigint;
     v_open bigint[];
     v_result jsonb;
@@ -3072,17 +3093,11 @@ BEGIN
     IF await_runs.runs IS NULL OR array_position(await_runs.runs, null) IS NOT NULL THEN
         PERFORM ratchet._raise('RT005', 'await_runs: runs must be an array of run ids without nulls');
     END IF;
-    SELECT t.run_id INTO v_own FROM ratchet.tasks AS t WHERE t.id = await_runs.task;
+    SELECT t.run_id, t.worker_id INTO v_own, v_worker
+    FROM ratchet.tasks AS t WHERE t.id = await_runs.task;
     IF FOUND THEN
         -- Another role's task must not learn even which run it belongs to.
-        PERFORM ratchet._authorize_owner(
-            (
-                SELECT w.owner FROM ratchet.tasks AS t
-                INNER JOIN ratchet.workers AS w ON w.id = t.worker_id
-                WHERE t.id = await_runs.task
-            ),
-            format('task %s', await_runs.task)
-        );
+        PERFORM ratchet._authorize_worker(v_worker, format('task %s', await_runs.task));
     END IF;
     IF v_own = ANY(await_runs.runs) THEN
         PERFORM ratchet._raise('RT005', format('await_runs: run %s cannot await itself', v_own));

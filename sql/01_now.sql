@@ -16,7 +16,7 @@ BEGIN
     IF v_fake IS NULL OR v_fake = '' THEN
         RETURN clock_timestamp();
     END IF;
-    IF NOT (ratchet._setting('fake_clock') = 'true'::jsonb AND ratchet._is_admin()) THEN
+    IF NOT (ratchet._setting('fake_clock') = 'true'::jsonb AND ratchet._is_admin(ratchet._caller())) THEN
         RETURN clock_timestamp();
     END IF;
     BEGIN

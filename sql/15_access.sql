@@ -40,18 +40,18 @@ END;
 $$;
 
 -- Superusers, the engine's owner and members of ratchet_admin may do anything.
-CREATE FUNCTION ratchet._is_admin()
+-- Takes the caller (from ratchet._caller()) so a check computes it once.
+CREATE FUNCTION ratchet._is_admin(caller regrole)
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    v_caller regrole := ratchet._caller();
+#variable_conflict use_column
 BEGIN
-    RETURN v_caller = current_user::regrole
-        OR coalesce((SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = v_caller), false)
-        OR pg_has_role(v_caller, 'ratchet_admin', 'MEMBER');
+    RETURN _is_admin.caller = current_user::regrole
+        OR coalesce((SELECT r.rolsuper FROM pg_roles AS r WHERE r.oid = _is_admin.caller), false)
+        OR pg_has_role(_is_admin.caller, 'ratchet_admin', 'MEMBER');
 END;
 $$;
 
@@ -67,7 +67,7 @@ AS $$
 DECLARE
     v_caller regrole := ratchet._caller();
 BEGIN
-    IF ratchet._is_admin() THEN
+    IF ratchet._is_admin(v_caller) THEN
         RETURN true;
     END IF;
     RETURN EXISTS (
@@ -91,7 +91,7 @@ AS $$
 DECLARE
     v_caller regrole := ratchet._caller();
 BEGIN
-    IF ratchet._is_admin() THEN
+    IF ratchet._is_admin(v_caller) THEN
         RETURN ARRAY(SELECT q.name FROM ratchet.queues AS q);
     END IF;
     RETURN ARRAY(
@@ -112,17 +112,20 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_caller regrole;
 BEGIN
     IF NOT ratchet._can(_authorize.queue, _authorize.want) THEN
+        v_caller := ratchet._caller();
         RAISE EXCEPTION USING
             errcode = 'insufficient_privilege',
             message = format(
                 'role %s has no %s right on queue %L',
-                ratchet._caller(), _authorize.want, _authorize.queue
+                v_caller, _authorize.want, _authorize.queue
             ),
             hint = format(
                 'an admin can grant it: SELECT ratchet.grant_queue(%L, %L, ''{%s}'')',
-                _authorize.queue, ratchet._caller(), _authorize.want
+                _authorize.queue, v_caller, _authorize.want
             );
     END IF;
 END;
@@ -136,11 +139,13 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_caller regrole := ratchet._caller();
 BEGIN
-    IF NOT ratchet._is_admin() THEN
+    IF NOT ratchet._is_admin(v_caller) THEN
         RAISE EXCEPTION USING
             errcode = 'insufficient_privilege',
-            message = format('%s: only ratchet_admin may do this, not %s', what, ratchet._caller()),
+            message = format('%s: only ratchet_admin may do this, not %s', what, v_caller),
             hint = 'GRANT ratchet_admin TO the role, or ask an admin';
     END IF;
 END;
@@ -155,16 +160,35 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_caller regrole := ratchet._caller();
 BEGIN
-    IF _authorize_owner.owner IS DISTINCT FROM ratchet._caller() AND NOT ratchet._is_admin() THEN
+    IF _authorize_owner.owner IS DISTINCT FROM v_caller AND NOT ratchet._is_admin(v_caller) THEN
         RAISE EXCEPTION USING
             errcode = 'insufficient_privilege',
             message = format(
                 '%s belongs to role %s, not to %s',
-                _authorize_owner.what, _authorize_owner.owner, ratchet._caller()
+                _authorize_owner.what, _authorize_owner.owner, v_caller
             ),
             hint = 'a worker id and its tasks may only be used by the role that registered the worker';
     END IF;
+END;
+$$;
+
+-- Raises 42501 unless the caller owns this worker (or is an admin): the one
+-- check every task call makes on the worker that holds its task.
+CREATE FUNCTION ratchet._authorize_worker(worker bigint, what text)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM ratchet._authorize_owner(
+        (SELECT w.owner FROM ratchet.workers AS w WHERE w.id = _authorize_worker.worker),
+        _authorize_worker.what
+    );
 END;
 $$;
 

@@ -16,10 +16,7 @@ BEGIN
     IF FOUND THEN
         -- Only the worker's own role may act on its task (checked before
         -- taking any lock on the run).
-        PERFORM ratchet._authorize_owner(
-            (SELECT w.owner FROM ratchet.workers AS w WHERE w.id = v_t.worker_id),
-            format('task %s', v_t.id)
-        );
+        PERFORM ratchet._authorize_worker(v_t.worker_id, format('task %s', v_t.id));
         PERFORM 1 FROM ratchet.runs AS r WHERE r.id = v_t.run_id FOR UPDATE;
         SELECT * INTO v_t FROM ratchet.tasks AS t WHERE t.id = _hold.task;
     END IF;

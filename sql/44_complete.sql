@@ -72,9 +72,8 @@ BEGIN
     FROM jsonb_array_elements(v_outputs) AS o (value);
 
     -- Every task must be the caller's own, or the whole call is refused.
-    PERFORM ratchet._authorize_owner(w.owner, format('task %s', t.id))
+    PERFORM ratchet._authorize_worker(t.worker_id, format('task %s', t.id))
     FROM ratchet.tasks AS t
-    INNER JOIN ratchet.workers AS w ON w.id = t.worker_id
     WHERE t.id IN (SELECT unnest(complete_many.tasks));
 
     -- Lock the runs first (the engine's lock order), newest first.

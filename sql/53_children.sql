@@ -51,6 +51,7 @@ DECLARE
     v_t ratchet.tasks;
     v_s ratchet.steps;
     v_own bigint;
+    v_worker bigint;
     v_missing bigint;
     v_open bigint[];
     v_result jsonb;
@@ -59,17 +60,11 @@ BEGIN
     IF await_runs.runs IS NULL OR array_position(await_runs.runs, null) IS NOT NULL THEN
         PERFORM ratchet._raise('RT005', 'await_runs: runs must be an array of run ids without nulls');
     END IF;
-    SELECT t.run_id INTO v_own FROM ratchet.tasks AS t WHERE t.id = await_runs.task;
+    SELECT t.run_id, t.worker_id INTO v_own, v_worker
+    FROM ratchet.tasks AS t WHERE t.id = await_runs.task;
     IF FOUND THEN
         -- Another role's task must not learn even which run it belongs to.
-        PERFORM ratchet._authorize_owner(
-            (
-                SELECT w.owner FROM ratchet.tasks AS t
-                INNER JOIN ratchet.workers AS w ON w.id = t.worker_id
-                WHERE t.id = await_runs.task
-            ),
-            format('task %s', await_runs.task)
-        );
+        PERFORM ratchet._authorize_worker(v_worker, format('task %s', await_runs.task));
     END IF;
     IF v_own = ANY(await_runs.runs) THEN
         PERFORM ratchet._raise('RT005', format('await_runs: run %s cannot await itself', v_own));
