@@ -16,7 +16,8 @@ export PG_CONFIG
 
 EXTENSION  = pgratchet
 EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" pgratchet.control)
-DATA       = extension/pgratchet--$(EXTVERSION).sql
+# Every versioned script: the current install script, frozen released ones, and the upgrades.
+DATA       = $(sort $(wildcard extension/pgratchet--*.sql) extension/pgratchet--$(EXTVERSION).sql)
 EXTRA_CLEAN = .pytest_cache .ruff_cache .mypy_cache tests/__pycache__ bench/__pycache__ examples/__pycache__
 
 VENV        = .venv

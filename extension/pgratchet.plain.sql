@@ -1,10 +1,10 @@
--- pgratchet 0.1.0: plain install script for servers that cannot install extensions
--- GENERATED FILE, do not edit. Built by scripts/build.sh (make build) from sql/*.sql;
+-- pgratchet 0.2.0: plain install script for servers that cannot install extensions
+-- GENERATED FILE, do not edit. Built by scripts/build.sh (make build) from sql/install/*.sql + sql/*.sql;
 -- edit the sources there and rebuild.
 -- Apply as one transaction:  psql -v ON_ERROR_STOP=1 --single-transaction -f pgratchet.plain.sql
 -- Remove with:               DROP SCHEMA ratchet CASCADE;
 
--- ==== sql/00_schema.sql ====
+-- ==== sql/install/00_schema.sql ====
 
 -- The ratchet schema holds every object of the engine. The extension script
 -- creates it, so DROP EXTENSION removes it with everything inside.
@@ -21,7 +21,7 @@ COMMENT ON SCHEMA ratchet IS
 -- ratchet_admin, and only while the setting fake_clock is true: any other
 -- session that sets it gets the real clock (defect D4), so it cannot reclaim
 -- live leases, purge fresh runs or push retries into the future for others.
-CREATE FUNCTION ratchet.now()
+CREATE OR REPLACE FUNCTION ratchet.now()
 RETURNS timestamptz
 LANGUAGE plpgsql
 VOLATILE
@@ -51,11 +51,28 @@ $$;
 COMMENT ON FUNCTION ratchet.now() IS
 'The engine clock: ratchet.fake_now for admins when allowed, else clock_timestamp().';
 
+-- ==== sql/01_version.sql ====
+
+-- The engine version this schema was installed or upgraded to. The build
+-- writes the default_version of pgratchet.control in place of the marker, so
+-- the extension and the plain script report the same version, and
+-- `pgratchet upgrade` knows which upgrade scripts a plain install needs.
+CREATE OR REPLACE FUNCTION ratchet.version()
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN '0.2.0';
+
+COMMENT ON FUNCTION ratchet.version() IS
+'The pgratchet version of this schema, e.g. 0.2.0.';
+
 -- ==== sql/02_errors.sql ====
 
 -- One place raises the engine's typed errors, so every message has the same
 -- shape and every SQLSTATE is of class RT (see docs/sql-reference.md).
-CREATE FUNCTION ratchet._raise(code text, message text, hint text DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet._raise(code text, message text, hint text DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
@@ -71,7 +88,7 @@ END;
 $$;
 
 -- Queue and workflow names become NOTIFY channel suffixes: keep them plain.
-CREATE FUNCTION ratchet._check_name(kind text, value text)
+CREATE OR REPLACE FUNCTION ratchet._check_name(kind text, value text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
@@ -91,7 +108,7 @@ END;
 $$;
 
 -- Step names are free text, but bounded so they stay readable keys.
-CREATE FUNCTION ratchet._check_step(step text)
+CREATE OR REPLACE FUNCTION ratchet._check_step(step text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
@@ -112,7 +129,7 @@ $$;
 
 -- Payloads are bounded (setting max_payload_bytes, default 1 MB) so one bad
 -- caller cannot bloat the hot tables. Only an admin can change the limit.
-CREATE FUNCTION ratchet._check_size(what text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet._check_size(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
@@ -139,7 +156,7 @@ END;
 $$;
 
 -- Unknown option keys are a typo more often than not: refuse them.
-CREATE FUNCTION ratchet._check_options(fn text, options jsonb, allowed text[])
+CREATE OR REPLACE FUNCTION ratchet._check_options(fn text, options jsonb, allowed text[])
 RETURNS jsonb
 LANGUAGE plpgsql
 IMMUTABLE
@@ -186,7 +203,7 @@ $$;
 -- -2489913 days' totals under 100 years but is no short duration. Unbounded,
 -- a duration overflows (22008) in whatever transition adds it to a time later
 -- (defect D5). shown is the value as the caller wrote it, for the message.
-CREATE FUNCTION ratchet._check_duration(
+CREATE OR REPLACE FUNCTION ratchet._check_duration(
     what text, value interval, max_value interval, shown text DEFAULT null
 )
 RETURNS interval
@@ -229,7 +246,7 @@ $$;
 
 -- Durations are text that casts to interval ('30 seconds') or seconds, from
 -- 0 to max_value.
-CREATE FUNCTION ratchet._opt_interval(
+CREATE OR REPLACE FUNCTION ratchet._opt_interval(
     key text, value jsonb, max_value interval DEFAULT interval '100 years'
 )
 RETURNS interval
@@ -275,7 +292,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet._opt_number(
+CREATE OR REPLACE FUNCTION ratchet._opt_number(
     key text, value jsonb, min_value double precision, max_value double precision
 )
 RETURNS double precision
@@ -306,7 +323,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_value bigint)
+CREATE OR REPLACE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_value bigint)
 RETURNS bigint
 LANGUAGE plpgsql
 IMMUTABLE
@@ -335,7 +352,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet._opt_bool(key text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet._opt_bool(key text, value jsonb)
 RETURNS boolean
 LANGUAGE plpgsql
 IMMUTABLE
@@ -355,7 +372,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet._opt_timestamptz(key text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet._opt_timestamptz(key text, value jsonb)
 RETURNS timestamptz
 LANGUAGE plpgsql
 STABLE
@@ -388,7 +405,7 @@ END;
 $$;
 
 -- Inputs are JSON objects; SQL NULL and JSON null mean {}.
-CREATE FUNCTION ratchet._input_object(what text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet._input_object(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
@@ -443,27 +460,15 @@ $$;
 
 -- ==== sql/05_settings.sql ====
 
--- Engine-wide limits and switches. They live in a table only an admin can
--- change (ratchet.configure), never in session settings, so nothing a session
--- can SET changes the engine for anyone else (defect D12). The table holds
--- overrides only; ratchet._setting() falls back to the built-in default.
-CREATE TABLE ratchet.settings (
-    name text PRIMARY KEY CHECK (
-        name IN ('max_payload_bytes', 'max_buffered_events', 'fake_clock')
-    ),
-    value jsonb NOT NULL,
-    updated_at timestamptz NOT NULL
-);
-
-COMMENT ON TABLE ratchet.settings IS
-'Engine settings changed from their defaults; see ratchet.configure().';
+-- Engine-wide limits and switches: the built-in defaults and the reader of
+-- ratchet.settings (sql/install/05_settings_table.sql).
 
 -- Hot-path helpers here and in sql/14_helpers.sql are plpgsql rather than
 -- sql: a sql function with a SET clause is never inlined and is re-planned on
 -- every call, while plpgsql keeps its plans for the session.
 
 -- The built-in defaults (null for an unknown name).
-CREATE FUNCTION ratchet._setting_default(name text)
+CREATE OR REPLACE FUNCTION ratchet._setting_default(name text)
 RETURNS jsonb
 LANGUAGE plpgsql
 IMMUTABLE
@@ -480,7 +485,7 @@ END;
 $$;
 
 -- The value in force: the admin's override, else the default.
-CREATE FUNCTION ratchet._setting(name text)
+CREATE OR REPLACE FUNCTION ratchet._setting(name text)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
@@ -495,7 +500,24 @@ BEGIN
 END;
 $$;
 
--- ==== sql/10_definition_tables.sql ====
+-- ==== sql/install/05_settings_table.sql ====
+
+-- Engine-wide limits and switches. They live in a table only an admin can
+-- change (ratchet.configure), never in session settings, so nothing a session
+-- can SET changes the engine for anyone else (defect D12). The table holds
+-- overrides only; ratchet._setting() falls back to the built-in default.
+CREATE TABLE ratchet.settings (
+    name text PRIMARY KEY CHECK (
+        name IN ('max_payload_bytes', 'max_buffered_events', 'fake_clock')
+    ),
+    value jsonb NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+
+COMMENT ON TABLE ratchet.settings IS
+'Engine settings changed from their defaults; see ratchet.configure().';
+
+-- ==== sql/install/10_definition_tables.sql ====
 
 -- Definitions: queues, workflows and workers. Small, rarely written tables.
 
@@ -512,10 +534,11 @@ CREATE TABLE ratchet.queues (
     notify boolean NOT NULL,
     paused boolean NOT NULL,
     retention interval NOT NULL CHECK (retention >= interval '0'),
-    -- the most urgent priority a start may ask for (lower runs first); null: any
-    priority_limit smallint,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
+    -- the most urgent priority a start may ask for (lower runs first); null: any
+    -- (added in 0.2.0, hence last: an upgraded table has it in the same place)
+    priority_limit smallint,
     CHECK (backoff_max >= backoff_initial)
 );
 
@@ -540,18 +563,19 @@ CREATE TABLE ratchet.workers (
     name text NOT NULL,
     queues text[] NOT NULL CHECK (cardinality(queues) > 0),
     workflows text[],
-    -- the role that registered the worker: only it (or an admin) may use the id
-    owner regrole NOT NULL,
     registered_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL,
     deregistered_at timestamptz,
+    -- the role that registered the worker: only it (or an admin) may use the id
+    -- (added in 0.2.0, hence last: an upgraded table has it in the same place)
+    owner regrole NOT NULL,
     CHECK (deregistered_at IS NULL OR deregistered_at >= registered_at)
 );
 
 COMMENT ON TABLE ratchet.workers IS
 'Worker processes; a deregistered worker can no longer claim or heartbeat.';
 
--- ==== sql/11_runs_table.sql ====
+-- ==== sql/install/11_runs_table.sql ====
 
 -- One row per run, from creation until purge. Claims never scan this table:
 -- ready work lives in ratchet.pending, held work in ratchet.tasks.
@@ -616,7 +640,7 @@ WHERE deadline IS NOT NULL AND finished_at IS NULL;
 CREATE INDEX runs_wait_until ON ratchet.runs (wait_until)
 WHERE wait_until IS NOT NULL;
 
--- ==== sql/12_work_tables.sql ====
+-- ==== sql/install/12_work_tables.sql ====
 
 -- The hot path: ready work waiting for a claim, and tasks held by workers.
 -- Rows are inserted and deleted, never left behind, so both stay small.
@@ -692,7 +716,7 @@ CREATE TABLE ratchet.fenced_tasks (
 
 CREATE INDEX fenced_tasks_run ON ratchet.fenced_tasks (run_id);
 
--- ==== sql/13_journal_tables.sql ====
+-- ==== sql/install/13_journal_tables.sql ====
 
 -- What a run has done: its audit trail, step checkpoints, events, and the
 -- runs it waits for.
@@ -765,7 +789,7 @@ CREATE INDEX run_waits_waiter ON ratchet.run_waits (waiter);
 -- Small helpers every transition shares.
 
 -- One audit entry; callers write it in the same transaction as the change.
-CREATE FUNCTION ratchet._log(
+CREATE OR REPLACE FUNCTION ratchet._log(
     run_id bigint, kind text, step text, detail jsonb, at timestamptz
 )
 RETURNS void
@@ -786,7 +810,7 @@ $$;
 -- that two finishing children both leave asleep, a child that escapes a
 -- cancel. Such calls refuse to run there (RT005). READ UNCOMMITTED is READ
 -- COMMITTED in PostgreSQL.
-CREATE FUNCTION ratchet._require_read_committed(fn text)
+CREATE OR REPLACE FUNCTION ratchet._require_read_committed(fn text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -810,7 +834,7 @@ $$;
 
 -- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
 -- identical notifications of one transaction into one.
-CREATE FUNCTION ratchet._wake(queue text)
+CREATE OR REPLACE FUNCTION ratchet._wake(queue text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -827,7 +851,7 @@ END;
 $$;
 
 -- Transitions on an async queue commit without waiting for the WAL flush.
-CREATE FUNCTION ratchet._durability(queue text)
+CREATE OR REPLACE FUNCTION ratchet._durability(queue text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -845,7 +869,7 @@ $$;
 
 -- Makes a run claimable at due_at: its row in the claim table. Every path
 -- back to ready work (hand-back, retry, resume, sleep) goes through here.
-CREATE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -860,7 +884,7 @@ END;
 $$;
 
 -- The queue's policy with every option at its default.
-CREATE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
 RETURNS ratchet.queues
 LANGUAGE sql
 IMMUTABLE
@@ -869,8 +893,8 @@ AS $$
     SELECT ROW(
         _queue_defaults.name, null, interval '30 seconds', 5,
         interval '1 second', 2, interval '10 minutes', 0.2,
-        'sync', true, false, interval '7 days', null,
-        _queue_defaults.at, _queue_defaults.at
+        'sync', true, false, interval '7 days',
+        _queue_defaults.at, _queue_defaults.at, null
     )::ratchet.queues;
 $$;
 
@@ -879,7 +903,7 @@ $$;
 -- logarithms, before an interval is built: factor^(n-1) grows past what an
 -- interval (or a double) can hold long before n reaches a queue's attempt
 -- limit, and an overflow here would stop every tick() (defect D1).
-CREATE FUNCTION ratchet._backoff(q ratchet.queues, failures integer)
+CREATE OR REPLACE FUNCTION ratchet._backoff(q ratchet.queues, failures integer)
 RETURNS interval
 LANGUAGE plpgsql
 VOLATILE
@@ -915,25 +939,10 @@ $$;
 -- ratchet_worker, ratchet_reader or ratchet_admin; and per-queue rights
 -- granted with ratchet.grant_queue. Refusals raise SQLSTATE 42501.
 
--- Per-queue rights of a role; queue '*' means every queue, present or future.
-CREATE TABLE ratchet.queue_grants (
-    queue text NOT NULL CHECK (queue = '*' OR queue ~ '^[a-z][a-z0-9_]{0,47}$'),
-    role regrole NOT NULL,
-    rights text[] NOT NULL CHECK (
-        cardinality(rights) > 0
-        AND rights <@ ARRAY['produce', 'work', 'read', 'manage']::text[]
-    ),
-    granted_at timestamptz NOT NULL,
-    PRIMARY KEY (queue, role)
-);
-
-COMMENT ON TABLE ratchet.queue_grants IS
-'Per-queue rights (produce, work, read, manage) of roles; see ratchet.grant_queue().';
-
 -- The role the caller acts as. Inside a SECURITY DEFINER function
 -- current_user is the owner; the GUC "role" still holds what SET ROLE chose
 -- (Postgres checked the membership when it was set), else the login role.
-CREATE FUNCTION ratchet._caller()
+CREATE OR REPLACE FUNCTION ratchet._caller()
 RETURNS regrole
 LANGUAGE plpgsql
 STABLE
@@ -951,7 +960,7 @@ $$;
 
 -- Superusers, the engine's owner and members of ratchet_admin may do anything.
 -- Takes the caller (from ratchet._caller()) so a check computes it once.
-CREATE FUNCTION ratchet._is_admin(caller regrole)
+CREATE OR REPLACE FUNCTION ratchet._is_admin(caller regrole)
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
@@ -967,7 +976,7 @@ $$;
 
 -- May the caller use this right on this queue? Any right on a queue lets
 -- the caller read its runs; manage does not imply produce or work.
-CREATE FUNCTION ratchet._can(queue text, want text)
+CREATE OR REPLACE FUNCTION ratchet._can(queue text, want text)
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
@@ -992,7 +1001,7 @@ $$;
 
 -- The queues the caller may read (every queue for an admin): the row filter
 -- of ratchet.runs and ratchet.queue_stats, evaluated once per query.
-CREATE FUNCTION ratchet._readable_queues()
+CREATE OR REPLACE FUNCTION ratchet._readable_queues()
 RETURNS text[]
 LANGUAGE plpgsql
 STABLE
@@ -1015,7 +1024,7 @@ END;
 $$;
 
 -- Raises 42501 unless the caller has the right on the queue.
-CREATE FUNCTION ratchet._authorize(queue text, want text)
+CREATE OR REPLACE FUNCTION ratchet._authorize(queue text, want text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -1042,7 +1051,7 @@ END;
 $$;
 
 -- Raises 42501 unless the caller is an admin.
-CREATE FUNCTION ratchet._authorize_admin(what text)
+CREATE OR REPLACE FUNCTION ratchet._authorize_admin(what text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -1063,7 +1072,7 @@ $$;
 
 -- Raises 42501 unless the caller is the owner given (a worker's role) or an
 -- admin.
-CREATE FUNCTION ratchet._authorize_owner(owner regrole, what text)
+CREATE OR REPLACE FUNCTION ratchet._authorize_owner(owner regrole, what text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -1087,7 +1096,7 @@ $$;
 
 -- Raises 42501 unless the caller owns this worker (or is an admin): the one
 -- check every task call makes on the worker that holds its task.
-CREATE FUNCTION ratchet._authorize_worker(worker bigint, what text)
+CREATE OR REPLACE FUNCTION ratchet._authorize_worker(worker bigint, what text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -1103,7 +1112,7 @@ END;
 $$;
 
 -- Gives a role rights on a queue ('*' = every queue); adds to what it has.
-CREATE FUNCTION ratchet.grant_queue(queue text, role text, rights text[])
+CREATE OR REPLACE FUNCTION ratchet.grant_queue(queue text, role text, rights text[])
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1158,7 +1167,7 @@ $$;
 
 -- Takes rights back (all of them when rights is null). Returns whether the
 -- role had any of them.
-CREATE FUNCTION ratchet.revoke_queue(queue text, role text, rights text[] DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.revoke_queue(queue text, role text, rights text[] DEFAULT null)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1203,7 +1212,7 @@ $$;
 
 -- Changes an engine setting (admin only); JSON null goes back to the default.
 -- Returns the value now in force.
-CREATE FUNCTION ratchet.configure(name text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet.configure(name text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1240,10 +1249,27 @@ BEGIN
 END;
 $$;
 
+-- ==== sql/install/15_queue_grants_table.sql ====
+
+-- Per-queue rights of a role; queue '*' means every queue, present or future.
+CREATE TABLE ratchet.queue_grants (
+    queue text NOT NULL CHECK (queue = '*' OR queue ~ '^[a-z][a-z0-9_]{0,47}$'),
+    role regrole NOT NULL,
+    rights text[] NOT NULL CHECK (
+        cardinality(rights) > 0
+        AND rights <@ ARRAY['produce', 'work', 'read', 'manage']::text[]
+    ),
+    granted_at timestamptz NOT NULL,
+    PRIMARY KEY (queue, role)
+);
+
+COMMENT ON TABLE ratchet.queue_grants IS
+'Per-queue rights (produce, work, read, manage) of roles; see ratchet.grant_queue().';
+
 -- ==== sql/20_create_queue.sql ====
 
 -- Create a queue or update the options given; JSON null resets an option.
-CREATE FUNCTION ratchet.create_queue(name text, options jsonb DEFAULT '{}')
+CREATE OR REPLACE FUNCTION ratchet.create_queue(name text, options jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1400,7 +1426,7 @@ $$;
 
 -- Register a workflow or update the options given; JSON null resets one.
 -- A run keeps the version it started with.
-CREATE FUNCTION ratchet.register_workflow(name text, options jsonb DEFAULT '{}')
+CREATE OR REPLACE FUNCTION ratchet.register_workflow(name text, options jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1489,7 +1515,7 @@ $$;
 -- Starting runs. start, start_many and start_child share one set-based path:
 -- validate everything first, then insert runs, pending rows and history in
 -- one statement, so a call that raises writes nothing.
-CREATE FUNCTION ratchet._start(
+CREATE OR REPLACE FUNCTION ratchet._start(
     workflow text,
     inputs jsonb,
     options jsonb,
@@ -1695,7 +1721,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.start(
+CREATE OR REPLACE FUNCTION ratchet.start(
     workflow text, input jsonb DEFAULT '{}', options jsonb DEFAULT '{}'
 )
 RETURNS bigint
@@ -1707,7 +1733,7 @@ AS $$
     );
 $$;
 
-CREATE FUNCTION ratchet.start_many(
+CREATE OR REPLACE FUNCTION ratchet.start_many(
     workflow text, inputs jsonb, options jsonb DEFAULT '{}'
 )
 RETURNS SETOF bigint
@@ -1731,7 +1757,7 @@ $$;
 
 -- Workers register, heartbeat to keep their leases, and deregister.
 
-CREATE FUNCTION ratchet.register_worker(
+CREATE OR REPLACE FUNCTION ratchet.register_worker(
     name text, queues text[], workflows text[] DEFAULT null
 )
 RETURNS bigint
@@ -1803,7 +1829,7 @@ $$;
 
 -- The live worker row, or RT007; 42501 when the caller is not the role that
 -- registered it (worker ids are not bearer tokens).
-CREATE FUNCTION ratchet._worker(worker bigint)
+CREATE OR REPLACE FUNCTION ratchet._worker(worker bigint)
 RETURNS ratchet.workers
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1826,7 +1852,7 @@ END;
 $$;
 
 -- Extends every live lease of the worker; an expired lease stays lost.
-CREATE FUNCTION ratchet.heartbeat(worker bigint)
+CREATE OR REPLACE FUNCTION ratchet.heartbeat(worker bigint)
 RETURNS timestamptz
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1856,7 +1882,7 @@ $$;
 
 -- Hands the worker's live tasks back to their queues (no failure counted)
 -- and retires the worker id. Returns how many tasks were handed back.
-CREATE FUNCTION ratchet.deregister_worker(worker bigint)
+CREATE OR REPLACE FUNCTION ratchet.deregister_worker(worker bigint)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1905,7 +1931,7 @@ $$;
 -- Fencing: every worker call names its task, and only a held task may act.
 -- _hold locks the task's run row first (the engine's lock order: a run row
 -- before anything hanging off it), then re-reads the task under that lock.
-CREATE FUNCTION ratchet._hold(task bigint, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._hold(task bigint, at timestamptz)
 RETURNS ratchet.tasks
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1964,7 +1990,7 @@ $$;
 -- Wakes the runs that await this finished run: a waiter resumes once none of
 -- the runs it awaits is unfinished. Its run_waits rows stay until it resumes
 -- or ends, so _purge keeps every outcome it has yet to read (D9).
-CREATE FUNCTION ratchet._finished(run_id bigint, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._finished(run_id bigint, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1999,7 +2025,7 @@ END;
 $$;
 
 -- The await_runs result: one object per run, in the order given.
-CREATE FUNCTION ratchet._run_outcomes(runs bigint[])
+CREATE OR REPLACE FUNCTION ratchet._run_outcomes(runs bigint[])
 RETURNS jsonb
 LANGUAGE sql
 STABLE
@@ -2016,7 +2042,7 @@ $$;
 
 -- A waiting run gets what it waited for: the step is recorded, its waits are
 -- over and the run is claimable now.
-CREATE FUNCTION ratchet._resume(
+CREATE OR REPLACE FUNCTION ratchet._resume(
     r ratchet.runs, kind text, result jsonb, at timestamptz, history_kind text
 )
 RETURNS void
@@ -2048,7 +2074,7 @@ $$;
 
 -- A failed attempt: retry after backoff while the failures of this step (or
 -- of the body) stay under the attempt limit, else fail the run for good.
-CREATE FUNCTION ratchet._after_failure(
+CREATE OR REPLACE FUNCTION ratchet._after_failure(
     run_id bigint,
     step text,
     error jsonb,
@@ -2117,7 +2143,7 @@ END;
 $$;
 
 -- A lease ran out: a failure of the body, recorded as such.
-CREATE FUNCTION ratchet._lease_lost(t ratchet.tasks, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._lease_lost(t ratchet.tasks, at timestamptz)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2140,7 +2166,7 @@ $$;
 
 -- Reclaims expired leases (in the given queues, or all when null). Skips
 -- runs another session is busy with: the next pass gets them.
-CREATE FUNCTION ratchet._reclaim(queues text[], at timestamptz, max_rows integer)
+CREATE OR REPLACE FUNCTION ratchet._reclaim(queues text[], at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2180,7 +2206,7 @@ END;
 $$;
 
 -- Fails runs past their deadline and fences their tasks.
-CREATE FUNCTION ratchet._enforce_deadlines(at timestamptz, max_rows integer)
+CREATE OR REPLACE FUNCTION ratchet._enforce_deadlines(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2221,7 +2247,7 @@ $$;
 -- Takes a live run off the hot path: its task is fenced (the worker's next
 -- call raises `code`), its pending row and its waits are removed. The caller
 -- then sets the run's final status and clears its wait_* columns.
-CREATE FUNCTION ratchet._fence_run(run_id bigint, code text, reason text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._fence_run(run_id bigint, code text, reason text, at timestamptz)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -2242,7 +2268,7 @@ $$;
 -- error): its task is fenced with `code`, it leaves the hot path, the final
 -- status and error are set, the end is logged and its awaiters are told.
 -- The caller holds the run's row lock.
-CREATE FUNCTION ratchet._end_run(
+CREATE OR REPLACE FUNCTION ratchet._end_run(
     run_id bigint, status text, error jsonb, code text, reason text, at timestamptz
 )
 RETURNS void
@@ -2270,7 +2296,7 @@ $$;
 -- with the engine error (so an operator sees it and can retry it) and carry
 -- on with the others. If even that fails, the row is left for the next pass
 -- with a WARNING in the server log: the pass itself never stops.
-CREATE FUNCTION ratchet._engine_fail(
+CREATE OR REPLACE FUNCTION ratchet._engine_fail(
     run_id bigint, phase text, sqlstate text, message text, at timestamptz
 )
 RETURNS void
@@ -2316,7 +2342,7 @@ $$;
 -- LOCKED on pending and on runs), so claimers cannot deadlock with each
 -- other or with cancel. Claim needs READ COMMITTED: its free-slot count must
 -- see the tasks committed before it got the queue's lock.
-CREATE FUNCTION ratchet.claim(worker bigint, max_tasks integer DEFAULT 1)
+CREATE OR REPLACE FUNCTION ratchet.claim(worker bigint, max_tasks integer DEFAULT 1)
 RETURNS TABLE (
     task bigint,
     run bigint,
@@ -2547,7 +2573,7 @@ $$;
 
 -- Completing a held task finishes its run with an output.
 
-CREATE FUNCTION ratchet._complete(t ratchet.tasks, output jsonb, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._complete(t ratchet.tasks, output jsonb, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2568,7 +2594,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2591,7 +2617,7 @@ $$;
 -- set-based so a batch costs a few statements, not a few per task.
 -- Tasks no longer held are skipped, not raised: the returned ids say which
 -- completed. outputs is a JSON array aligned with tasks, or null.
-CREATE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
 RETURNS SETOF bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2689,7 +2715,7 @@ $$;
 
 -- A worker reports a failed attempt of the body or of one step.
 -- Returns 'retrying' (a new attempt is scheduled after backoff) or 'failed'.
-CREATE FUNCTION ratchet.fail(
+CREATE OR REPLACE FUNCTION ratchet.fail(
     task bigint,
     error jsonb,
     step text DEFAULT null,
@@ -2728,7 +2754,7 @@ $$;
 -- that was held back is claimable now: tell the queue's workers. One
 -- statement trigger covers every way a task ends (complete, fail, sleep,
 -- await, cancel, reclaim, hand-back).
-CREATE FUNCTION ratchet._slot_freed()
+CREATE OR REPLACE FUNCTION ratchet._slot_freed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2745,7 +2771,7 @@ BEGIN
 END;
 $$;
 
-CREATE TRIGGER tasks_slot_freed
+CREATE OR REPLACE TRIGGER tasks_slot_freed
 AFTER DELETE ON ratchet.tasks
 REFERENCING OLD TABLE AS ended
 FOR EACH STATEMENT
@@ -2755,7 +2781,7 @@ EXECUTE FUNCTION ratchet._slot_freed();
 
 -- A step checkpoint: (run, step) -> result, written once. The first writer
 -- wins; every later writer gets the stored result back.
-CREATE FUNCTION ratchet.checkpoint(task bigint, step text, result jsonb)
+CREATE OR REPLACE FUNCTION ratchet.checkpoint(task bigint, step text, result jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2787,7 +2813,7 @@ END;
 $$;
 
 -- The stored checkpoint of a step, if any (callers hold the run).
-CREATE FUNCTION ratchet._step(run_id bigint, step text)
+CREATE OR REPLACE FUNCTION ratchet._step(run_id bigint, step text)
 RETURNS ratchet.steps
 LANGUAGE plpgsql
 STABLE
@@ -2808,7 +2834,7 @@ $$;
 -- A durable timer. The step records its wake time on the first call, so a
 -- replay of "sleep 5 minutes" does not restart the timer. While it sleeps the
 -- run is only a pending row due at wake_at: no worker, thread or connection.
-CREATE FUNCTION ratchet.sleep(task bigint, step text, wake_at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet.sleep(task bigint, step text, wake_at timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2869,7 +2895,7 @@ $$;
 -- Events: stored first, matched later, so none is lost. A name may be sent
 -- and awaited many times; each await consumes the oldest unconsumed one.
 
-CREATE FUNCTION ratchet._check_event(event text)
+CREATE OR REPLACE FUNCTION ratchet._check_event(event text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
@@ -2886,7 +2912,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.signal(run bigint, event text, payload jsonb DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.signal(run bigint, event text, payload jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -2948,7 +2974,7 @@ END;
 $$;
 
 -- Takes the oldest unconsumed event of that name for a step; null if none.
-CREATE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
 RETURNS jsonb
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -2972,7 +2998,7 @@ AS $$
     RETURNING jsonb_build_object('payload', e.payload);
 $$;
 
-CREATE FUNCTION ratchet.await_event(
+CREATE OR REPLACE FUNCTION ratchet.await_event(
     task bigint, step text, event text, timeout interval DEFAULT null
 )
 RETURNS jsonb
@@ -3035,7 +3061,7 @@ $$;
 -- database itself wakes it (ratchet._finished); no awaited run is purged
 -- while it waits.
 
-CREATE FUNCTION ratchet.start_child(
+CREATE OR REPLACE FUNCTION ratchet.start_child(
     task bigint, step text, workflow text, input jsonb, options jsonb DEFAULT '{}'
 )
 RETURNS bigint
@@ -3072,7 +3098,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.await_runs(task bigint, step text, runs bigint[])
+CREATE OR REPLACE FUNCTION ratchet.await_runs(task bigint, step text, runs bigint[])
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3172,7 +3198,7 @@ $$;
 
 -- The run and every run below it through parent links, finished or not, as
 -- of this statement's snapshot.
-CREATE FUNCTION ratchet._run_tree(root bigint)
+CREATE OR REPLACE FUNCTION ratchet._run_tree(root bigint)
 RETURNS bigint[]
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -3186,7 +3212,7 @@ AS $$
     SELECT array_agg(t.id ORDER BY t.id) FROM tree AS t;
 $$;
 
-CREATE FUNCTION ratchet.cancel(run bigint, reason text DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.cancel(run bigint, reason text DEFAULT null)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3272,7 +3298,7 @@ $$;
 -- Re-queue a failed or cancelled run. Its completed steps stay completed;
 -- error, output and failure counts are cleared and the attempt goes up.
 -- A run whose deadline has passed gets a new window of the same length.
-CREATE FUNCTION ratchet.retry(run bigint)
+CREATE OR REPLACE FUNCTION ratchet.retry(run bigint)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3318,7 +3344,7 @@ $$;
 
 -- Read-only views of the engine for people and dashboards.
 
-CREATE FUNCTION ratchet.run_history(run bigint)
+CREATE OR REPLACE FUNCTION ratchet.run_history(run bigint)
 RETURNS TABLE (seq integer, at timestamptz, kind text, step text, detail jsonb)
 LANGUAGE plpgsql
 STABLE
@@ -3348,7 +3374,7 @@ $$;
 
 -- Counts by status scan ratchet.runs (status is deliberately not indexed:
 -- every transition rewrites it). Fine for an operator's view.
-CREATE VIEW ratchet.queue_stats AS
+CREATE OR REPLACE VIEW ratchet.queue_stats AS
 WITH counts AS (
     SELECT
         r.queue,
@@ -3404,7 +3430,7 @@ COMMENT ON VIEW ratchet.queue_stats IS
 -- shows up as a run that nobody will ever claim. Tests call it after every
 -- test; an operator can call it on a live database (it only reads).
 
-CREATE FUNCTION ratchet.check_invariants()
+CREATE OR REPLACE FUNCTION ratchet.check_invariants()
 RETURNS TABLE (invariant text, run bigint, detail text)
 LANGUAGE plpgsql
 STABLE
@@ -3620,7 +3646,7 @@ COMMENT ON FUNCTION ratchet.check_invariants() IS
 
 -- One maintenance pass. Safe to call from many sessions at once: every part
 -- skips rows another session holds, and each part is bounded per call.
-CREATE FUNCTION ratchet.tick()
+CREATE OR REPLACE FUNCTION ratchet.tick()
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3711,7 +3737,7 @@ $$;
 -- Deletes finished runs older than their queue's retention, with their
 -- history, steps, events and waits, a batch at a time. A run that a waiting
 -- run awaits is kept until that waiter resumes or ends (D9).
-CREATE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
+CREATE OR REPLACE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3750,7 +3776,7 @@ BEGIN
 END;
 $$;
 
--- ==== sql/90_default_queue.sql ====
+-- ==== sql/install/90_default_queue.sql ====
 
 -- A queue named default exists after install.
 SELECT ratchet.create_queue('default');
@@ -3765,7 +3791,7 @@ SELECT ratchet.create_queue('default');
 -- TRIGGER on a table of schema ratchet by anyone but the owner or a
 -- superuser. Creating an event trigger needs a superuser; installs by other
 -- roles (managed Postgres) skip it with a NOTICE and rely on the grants.
-CREATE FUNCTION ratchet._guard_triggers()
+CREATE OR REPLACE FUNCTION ratchet._guard_triggers()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -3804,7 +3830,12 @@ $$;
 
 DO $$
 BEGIN
-    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user) THEN
+    IF EXISTS (
+        SELECT 1 FROM pg_catalog.pg_event_trigger AS t
+        WHERE t.evtname = 'ratchet_guard_triggers'
+    ) THEN
+        NULL;  -- an upgrade re-runs this file: the trigger already calls the function
+    ELSIF (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user) THEN
         CREATE EVENT TRIGGER ratchet_guard_triggers ON ddl_command_end
         WHEN TAG IN ('CREATE TRIGGER')
         EXECUTE FUNCTION ratchet._guard_triggers();
@@ -3863,7 +3894,7 @@ $$;
 -- Every group: the clock, the audit trail and the views (each filtered to
 -- the queues the caller may read).
 GRANT EXECUTE ON FUNCTION
-ratchet.now, ratchet.run_history, ratchet._readable_queues
+ratchet.now, ratchet.version, ratchet.run_history, ratchet._readable_queues
 TO ratchet_producer, ratchet_worker, ratchet_reader;
 GRANT SELECT ON ratchet.runs, ratchet.queue_stats
 TO ratchet_producer, ratchet_worker, ratchet_reader;
@@ -3892,6 +3923,9 @@ GRANT SELECT ON ALL TABLES IN SCHEMA ratchet TO ratchet_admin;
 -- Readers of ratchet.runs see only the queues they may read. The owner (the
 -- engine's own functions) is not subject to the policy.
 ALTER TABLE ratchet.runs ENABLE ROW LEVEL SECURITY;
+
+-- Dropped first so that an upgrade, which re-runs this file, replaces it.
+DROP POLICY IF EXISTS runs_readable ON ratchet.runs;
 
 CREATE POLICY runs_readable ON ratchet.runs
 FOR SELECT

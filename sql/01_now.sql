@@ -4,7 +4,7 @@
 -- ratchet_admin, and only while the setting fake_clock is true: any other
 -- session that sets it gets the real clock (defect D4), so it cannot reclaim
 -- live leases, purge fresh runs or push retries into the future for others.
-CREATE FUNCTION ratchet.now()
+CREATE OR REPLACE FUNCTION ratchet.now()
 RETURNS timestamptz
 LANGUAGE plpgsql
 VOLATILE

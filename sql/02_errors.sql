@@ -1,6 +1,6 @@
 -- One place raises the engine's typed errors, so every message has the same
 -- shape and every SQLSTATE is of class RT (see docs/sql-reference.md).
-CREATE FUNCTION ratchet._raise(code text, message text, hint text DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet._raise(code text, message text, hint text DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
@@ -16,7 +16,7 @@ END;
 $$;
 
 -- Queue and workflow names become NOTIFY channel suffixes: keep them plain.
-CREATE FUNCTION ratchet._check_name(kind text, value text)
+CREATE OR REPLACE FUNCTION ratchet._check_name(kind text, value text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
@@ -36,7 +36,7 @@ END;
 $$;
 
 -- Step names are free text, but bounded so they stay readable keys.
-CREATE FUNCTION ratchet._check_step(step text)
+CREATE OR REPLACE FUNCTION ratchet._check_step(step text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
@@ -57,7 +57,7 @@ $$;
 
 -- Payloads are bounded (setting max_payload_bytes, default 1 MB) so one bad
 -- caller cannot bloat the hot tables. Only an admin can change the limit.
-CREATE FUNCTION ratchet._check_size(what text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet._check_size(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
@@ -84,7 +84,7 @@ END;
 $$;
 
 -- Unknown option keys are a typo more often than not: refuse them.
-CREATE FUNCTION ratchet._check_options(fn text, options jsonb, allowed text[])
+CREATE OR REPLACE FUNCTION ratchet._check_options(fn text, options jsonb, allowed text[])
 RETURNS jsonb
 LANGUAGE plpgsql
 IMMUTABLE

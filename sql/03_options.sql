@@ -8,7 +8,7 @@
 -- -2489913 days' totals under 100 years but is no short duration. Unbounded,
 -- a duration overflows (22008) in whatever transition adds it to a time later
 -- (defect D5). shown is the value as the caller wrote it, for the message.
-CREATE FUNCTION ratchet._check_duration(
+CREATE OR REPLACE FUNCTION ratchet._check_duration(
     what text, value interval, max_value interval, shown text DEFAULT null
 )
 RETURNS interval
@@ -51,7 +51,7 @@ $$;
 
 -- Durations are text that casts to interval ('30 seconds') or seconds, from
 -- 0 to max_value.
-CREATE FUNCTION ratchet._opt_interval(
+CREATE OR REPLACE FUNCTION ratchet._opt_interval(
     key text, value jsonb, max_value interval DEFAULT interval '100 years'
 )
 RETURNS interval
@@ -97,7 +97,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet._opt_number(
+CREATE OR REPLACE FUNCTION ratchet._opt_number(
     key text, value jsonb, min_value double precision, max_value double precision
 )
 RETURNS double precision
@@ -128,7 +128,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_value bigint)
+CREATE OR REPLACE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_value bigint)
 RETURNS bigint
 LANGUAGE plpgsql
 IMMUTABLE
@@ -157,7 +157,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet._opt_bool(key text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet._opt_bool(key text, value jsonb)
 RETURNS boolean
 LANGUAGE plpgsql
 IMMUTABLE
@@ -177,7 +177,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet._opt_timestamptz(key text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet._opt_timestamptz(key text, value jsonb)
 RETURNS timestamptz
 LANGUAGE plpgsql
 STABLE
@@ -210,7 +210,7 @@ END;
 $$;
 
 -- Inputs are JSON objects; SQL NULL and JSON null mean {}.
-CREATE FUNCTION ratchet._input_object(what text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet._input_object(what text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE

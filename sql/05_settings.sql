@@ -1,24 +1,12 @@
--- Engine-wide limits and switches. They live in a table only an admin can
--- change (ratchet.configure), never in session settings, so nothing a session
--- can SET changes the engine for anyone else (defect D12). The table holds
--- overrides only; ratchet._setting() falls back to the built-in default.
-CREATE TABLE ratchet.settings (
-    name text PRIMARY KEY CHECK (
-        name IN ('max_payload_bytes', 'max_buffered_events', 'fake_clock')
-    ),
-    value jsonb NOT NULL,
-    updated_at timestamptz NOT NULL
-);
-
-COMMENT ON TABLE ratchet.settings IS
-'Engine settings changed from their defaults; see ratchet.configure().';
+-- Engine-wide limits and switches: the built-in defaults and the reader of
+-- ratchet.settings (sql/install/05_settings_table.sql).
 
 -- Hot-path helpers here and in sql/14_helpers.sql are plpgsql rather than
 -- sql: a sql function with a SET clause is never inlined and is re-planned on
 -- every call, while plpgsql keeps its plans for the session.
 
 -- The built-in defaults (null for an unknown name).
-CREATE FUNCTION ratchet._setting_default(name text)
+CREATE OR REPLACE FUNCTION ratchet._setting_default(name text)
 RETURNS jsonb
 LANGUAGE plpgsql
 IMMUTABLE
@@ -35,7 +23,7 @@ END;
 $$;
 
 -- The value in force: the admin's override, else the default.
-CREATE FUNCTION ratchet._setting(name text)
+CREATE OR REPLACE FUNCTION ratchet._setting(name text)
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE

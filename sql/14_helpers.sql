@@ -1,7 +1,7 @@
 -- Small helpers every transition shares.
 
 -- One audit entry; callers write it in the same transaction as the change.
-CREATE FUNCTION ratchet._log(
+CREATE OR REPLACE FUNCTION ratchet._log(
     run_id bigint, kind text, step text, detail jsonb, at timestamptz
 )
 RETURNS void
@@ -22,7 +22,7 @@ $$;
 -- that two finishing children both leave asleep, a child that escapes a
 -- cancel. Such calls refuse to run there (RT005). READ UNCOMMITTED is READ
 -- COMMITTED in PostgreSQL.
-CREATE FUNCTION ratchet._require_read_committed(fn text)
+CREATE OR REPLACE FUNCTION ratchet._require_read_committed(fn text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -46,7 +46,7 @@ $$;
 
 -- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
 -- identical notifications of one transaction into one.
-CREATE FUNCTION ratchet._wake(queue text)
+CREATE OR REPLACE FUNCTION ratchet._wake(queue text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -63,7 +63,7 @@ END;
 $$;
 
 -- Transitions on an async queue commit without waiting for the WAL flush.
-CREATE FUNCTION ratchet._durability(queue text)
+CREATE OR REPLACE FUNCTION ratchet._durability(queue text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -81,7 +81,7 @@ $$;
 
 -- Makes a run claimable at due_at: its row in the claim table. Every path
 -- back to ready work (hand-back, retry, resume, sleep) goes through here.
-CREATE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._pend(run_id bigint, due_at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -96,7 +96,7 @@ END;
 $$;
 
 -- The queue's policy with every option at its default.
-CREATE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._queue_defaults(name text, at timestamptz)
 RETURNS ratchet.queues
 LANGUAGE sql
 IMMUTABLE
@@ -105,8 +105,8 @@ AS $$
     SELECT ROW(
         _queue_defaults.name, null, interval '30 seconds', 5,
         interval '1 second', 2, interval '10 minutes', 0.2,
-        'sync', true, false, interval '7 days', null,
-        _queue_defaults.at, _queue_defaults.at
+        'sync', true, false, interval '7 days',
+        _queue_defaults.at, _queue_defaults.at, null
     )::ratchet.queues;
 $$;
 
@@ -115,7 +115,7 @@ $$;
 -- logarithms, before an interval is built: factor^(n-1) grows past what an
 -- interval (or a double) can hold long before n reaches a queue's attempt
 -- limit, and an overflow here would stop every tick() (defect D1).
-CREATE FUNCTION ratchet._backoff(q ratchet.queues, failures integer)
+CREATE OR REPLACE FUNCTION ratchet._backoff(q ratchet.queues, failures integer)
 RETURNS interval
 LANGUAGE plpgsql
 VOLATILE

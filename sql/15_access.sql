@@ -5,25 +5,10 @@
 -- ratchet_worker, ratchet_reader or ratchet_admin; and per-queue rights
 -- granted with ratchet.grant_queue. Refusals raise SQLSTATE 42501.
 
--- Per-queue rights of a role; queue '*' means every queue, present or future.
-CREATE TABLE ratchet.queue_grants (
-    queue text NOT NULL CHECK (queue = '*' OR queue ~ '^[a-z][a-z0-9_]{0,47}$'),
-    role regrole NOT NULL,
-    rights text[] NOT NULL CHECK (
-        cardinality(rights) > 0
-        AND rights <@ ARRAY['produce', 'work', 'read', 'manage']::text[]
-    ),
-    granted_at timestamptz NOT NULL,
-    PRIMARY KEY (queue, role)
-);
-
-COMMENT ON TABLE ratchet.queue_grants IS
-'Per-queue rights (produce, work, read, manage) of roles; see ratchet.grant_queue().';
-
 -- The role the caller acts as. Inside a SECURITY DEFINER function
 -- current_user is the owner; the GUC "role" still holds what SET ROLE chose
 -- (Postgres checked the membership when it was set), else the login role.
-CREATE FUNCTION ratchet._caller()
+CREATE OR REPLACE FUNCTION ratchet._caller()
 RETURNS regrole
 LANGUAGE plpgsql
 STABLE
@@ -41,7 +26,7 @@ $$;
 
 -- Superusers, the engine's owner and members of ratchet_admin may do anything.
 -- Takes the caller (from ratchet._caller()) so a check computes it once.
-CREATE FUNCTION ratchet._is_admin(caller regrole)
+CREATE OR REPLACE FUNCTION ratchet._is_admin(caller regrole)
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
@@ -57,7 +42,7 @@ $$;
 
 -- May the caller use this right on this queue? Any right on a queue lets
 -- the caller read its runs; manage does not imply produce or work.
-CREATE FUNCTION ratchet._can(queue text, want text)
+CREATE OR REPLACE FUNCTION ratchet._can(queue text, want text)
 RETURNS boolean
 LANGUAGE plpgsql
 STABLE
@@ -82,7 +67,7 @@ $$;
 
 -- The queues the caller may read (every queue for an admin): the row filter
 -- of ratchet.runs and ratchet.queue_stats, evaluated once per query.
-CREATE FUNCTION ratchet._readable_queues()
+CREATE OR REPLACE FUNCTION ratchet._readable_queues()
 RETURNS text[]
 LANGUAGE plpgsql
 STABLE
@@ -105,7 +90,7 @@ END;
 $$;
 
 -- Raises 42501 unless the caller has the right on the queue.
-CREATE FUNCTION ratchet._authorize(queue text, want text)
+CREATE OR REPLACE FUNCTION ratchet._authorize(queue text, want text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -132,7 +117,7 @@ END;
 $$;
 
 -- Raises 42501 unless the caller is an admin.
-CREATE FUNCTION ratchet._authorize_admin(what text)
+CREATE OR REPLACE FUNCTION ratchet._authorize_admin(what text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -153,7 +138,7 @@ $$;
 
 -- Raises 42501 unless the caller is the owner given (a worker's role) or an
 -- admin.
-CREATE FUNCTION ratchet._authorize_owner(owner regrole, what text)
+CREATE OR REPLACE FUNCTION ratchet._authorize_owner(owner regrole, what text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -177,7 +162,7 @@ $$;
 
 -- Raises 42501 unless the caller owns this worker (or is an admin): the one
 -- check every task call makes on the worker that holds its task.
-CREATE FUNCTION ratchet._authorize_worker(worker bigint, what text)
+CREATE OR REPLACE FUNCTION ratchet._authorize_worker(worker bigint, what text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -193,7 +178,7 @@ END;
 $$;
 
 -- Gives a role rights on a queue ('*' = every queue); adds to what it has.
-CREATE FUNCTION ratchet.grant_queue(queue text, role text, rights text[])
+CREATE OR REPLACE FUNCTION ratchet.grant_queue(queue text, role text, rights text[])
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -248,7 +233,7 @@ $$;
 
 -- Takes rights back (all of them when rights is null). Returns whether the
 -- role had any of them.
-CREATE FUNCTION ratchet.revoke_queue(queue text, role text, rights text[] DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.revoke_queue(queue text, role text, rights text[] DEFAULT null)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -293,7 +278,7 @@ $$;
 
 -- Changes an engine setting (admin only); JSON null goes back to the default.
 -- Returns the value now in force.
-CREATE FUNCTION ratchet.configure(name text, value jsonb)
+CREATE OR REPLACE FUNCTION ratchet.configure(name text, value jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

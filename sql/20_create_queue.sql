@@ -1,5 +1,5 @@
 -- Create a queue or update the options given; JSON null resets an option.
-CREATE FUNCTION ratchet.create_queue(name text, options jsonb DEFAULT '{}')
+CREATE OR REPLACE FUNCTION ratchet.create_queue(name text, options jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

@@ -1,6 +1,6 @@
 -- Register a workflow or update the options given; JSON null resets one.
 -- A run keeps the version it started with.
-CREATE FUNCTION ratchet.register_workflow(name text, options jsonb DEFAULT '{}')
+CREATE OR REPLACE FUNCTION ratchet.register_workflow(name text, options jsonb DEFAULT '{}')
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

@@ -1,7 +1,7 @@
 -- Starting runs. start, start_many and start_child share one set-based path:
 -- validate everything first, then insert runs, pending rows and history in
 -- one statement, so a call that raises writes nothing.
-CREATE FUNCTION ratchet._start(
+CREATE OR REPLACE FUNCTION ratchet._start(
     workflow text,
     inputs jsonb,
     options jsonb,
@@ -207,7 +207,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.start(
+CREATE OR REPLACE FUNCTION ratchet.start(
     workflow text, input jsonb DEFAULT '{}', options jsonb DEFAULT '{}'
 )
 RETURNS bigint
@@ -219,7 +219,7 @@ AS $$
     );
 $$;
 
-CREATE FUNCTION ratchet.start_many(
+CREATE OR REPLACE FUNCTION ratchet.start_many(
     workflow text, inputs jsonb, options jsonb DEFAULT '{}'
 )
 RETURNS SETOF bigint

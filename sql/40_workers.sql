@@ -1,6 +1,6 @@
 -- Workers register, heartbeat to keep their leases, and deregister.
 
-CREATE FUNCTION ratchet.register_worker(
+CREATE OR REPLACE FUNCTION ratchet.register_worker(
     name text, queues text[], workflows text[] DEFAULT null
 )
 RETURNS bigint
@@ -72,7 +72,7 @@ $$;
 
 -- The live worker row, or RT007; 42501 when the caller is not the role that
 -- registered it (worker ids are not bearer tokens).
-CREATE FUNCTION ratchet._worker(worker bigint)
+CREATE OR REPLACE FUNCTION ratchet._worker(worker bigint)
 RETURNS ratchet.workers
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -95,7 +95,7 @@ END;
 $$;
 
 -- Extends every live lease of the worker; an expired lease stays lost.
-CREATE FUNCTION ratchet.heartbeat(worker bigint)
+CREATE OR REPLACE FUNCTION ratchet.heartbeat(worker bigint)
 RETURNS timestamptz
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -125,7 +125,7 @@ $$;
 
 -- Hands the worker's live tasks back to their queues (no failure counted)
 -- and retires the worker id. Returns how many tasks were handed back.
-CREATE FUNCTION ratchet.deregister_worker(worker bigint)
+CREATE OR REPLACE FUNCTION ratchet.deregister_worker(worker bigint)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

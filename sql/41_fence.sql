@@ -1,7 +1,7 @@
 -- Fencing: every worker call names its task, and only a held task may act.
 -- _hold locks the task's run row first (the engine's lock order: a run row
 -- before anything hanging off it), then re-reads the task under that lock.
-CREATE FUNCTION ratchet._hold(task bigint, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._hold(task bigint, at timestamptz)
 RETURNS ratchet.tasks
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

@@ -4,7 +4,7 @@
 -- Wakes the runs that await this finished run: a waiter resumes once none of
 -- the runs it awaits is unfinished. Its run_waits rows stay until it resumes
 -- or ends, so _purge keeps every outcome it has yet to read (D9).
-CREATE FUNCTION ratchet._finished(run_id bigint, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._finished(run_id bigint, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -39,7 +39,7 @@ END;
 $$;
 
 -- The await_runs result: one object per run, in the order given.
-CREATE FUNCTION ratchet._run_outcomes(runs bigint[])
+CREATE OR REPLACE FUNCTION ratchet._run_outcomes(runs bigint[])
 RETURNS jsonb
 LANGUAGE sql
 STABLE
@@ -56,7 +56,7 @@ $$;
 
 -- A waiting run gets what it waited for: the step is recorded, its waits are
 -- over and the run is claimable now.
-CREATE FUNCTION ratchet._resume(
+CREATE OR REPLACE FUNCTION ratchet._resume(
     r ratchet.runs, kind text, result jsonb, at timestamptz, history_kind text
 )
 RETURNS void
@@ -88,7 +88,7 @@ $$;
 
 -- A failed attempt: retry after backoff while the failures of this step (or
 -- of the body) stay under the attempt limit, else fail the run for good.
-CREATE FUNCTION ratchet._after_failure(
+CREATE OR REPLACE FUNCTION ratchet._after_failure(
     run_id bigint,
     step text,
     error jsonb,
@@ -157,7 +157,7 @@ END;
 $$;
 
 -- A lease ran out: a failure of the body, recorded as such.
-CREATE FUNCTION ratchet._lease_lost(t ratchet.tasks, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._lease_lost(t ratchet.tasks, at timestamptz)
 RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -180,7 +180,7 @@ $$;
 
 -- Reclaims expired leases (in the given queues, or all when null). Skips
 -- runs another session is busy with: the next pass gets them.
-CREATE FUNCTION ratchet._reclaim(queues text[], at timestamptz, max_rows integer)
+CREATE OR REPLACE FUNCTION ratchet._reclaim(queues text[], at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -220,7 +220,7 @@ END;
 $$;
 
 -- Fails runs past their deadline and fences their tasks.
-CREATE FUNCTION ratchet._enforce_deadlines(at timestamptz, max_rows integer)
+CREATE OR REPLACE FUNCTION ratchet._enforce_deadlines(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -261,7 +261,7 @@ $$;
 -- Takes a live run off the hot path: its task is fenced (the worker's next
 -- call raises `code`), its pending row and its waits are removed. The caller
 -- then sets the run's final status and clears its wait_* columns.
-CREATE FUNCTION ratchet._fence_run(run_id bigint, code text, reason text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._fence_run(run_id bigint, code text, reason text, at timestamptz)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -282,7 +282,7 @@ $$;
 -- error): its task is fenced with `code`, it leaves the hot path, the final
 -- status and error are set, the end is logged and its awaiters are told.
 -- The caller holds the run's row lock.
-CREATE FUNCTION ratchet._end_run(
+CREATE OR REPLACE FUNCTION ratchet._end_run(
     run_id bigint, status text, error jsonb, code text, reason text, at timestamptz
 )
 RETURNS void
@@ -310,7 +310,7 @@ $$;
 -- with the engine error (so an operator sees it and can retry it) and carry
 -- on with the others. If even that fails, the row is left for the next pass
 -- with a WARNING in the server log: the pass itself never stops.
-CREATE FUNCTION ratchet._engine_fail(
+CREATE OR REPLACE FUNCTION ratchet._engine_fail(
     run_id bigint, phase text, sqlstate text, message text, at timestamptz
 )
 RETURNS void

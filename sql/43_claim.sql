@@ -6,7 +6,7 @@
 -- LOCKED on pending and on runs), so claimers cannot deadlock with each
 -- other or with cancel. Claim needs READ COMMITTED: its free-slot count must
 -- see the tasks committed before it got the queue's lock.
-CREATE FUNCTION ratchet.claim(worker bigint, max_tasks integer DEFAULT 1)
+CREATE OR REPLACE FUNCTION ratchet.claim(worker bigint, max_tasks integer DEFAULT 1)
 RETURNS TABLE (
     task bigint,
     run bigint,

@@ -1,6 +1,6 @@
 -- Completing a held task finishes its run with an output.
 
-CREATE FUNCTION ratchet._complete(t ratchet.tasks, output jsonb, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._complete(t ratchet.tasks, output jsonb, at timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -21,7 +21,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -44,7 +44,7 @@ $$;
 -- set-based so a batch costs a few statements, not a few per task.
 -- Tasks no longer held are skipped, not raised: the returned ids say which
 -- completed. outputs is a JSON array aligned with tasks, or null.
-CREATE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
 RETURNS SETOF bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

@@ -1,6 +1,6 @@
 -- A worker reports a failed attempt of the body or of one step.
 -- Returns 'retrying' (a new attempt is scheduled after backoff) or 'failed'.
-CREATE FUNCTION ratchet.fail(
+CREATE OR REPLACE FUNCTION ratchet.fail(
     task bigint,
     error jsonb,
     step text DEFAULT null,

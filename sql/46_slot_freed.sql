@@ -2,7 +2,7 @@
 -- that was held back is claimable now: tell the queue's workers. One
 -- statement trigger covers every way a task ends (complete, fail, sleep,
 -- await, cancel, reclaim, hand-back).
-CREATE FUNCTION ratchet._slot_freed()
+CREATE OR REPLACE FUNCTION ratchet._slot_freed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -19,7 +19,7 @@ BEGIN
 END;
 $$;
 
-CREATE TRIGGER tasks_slot_freed
+CREATE OR REPLACE TRIGGER tasks_slot_freed
 AFTER DELETE ON ratchet.tasks
 REFERENCING OLD TABLE AS ended
 FOR EACH STATEMENT

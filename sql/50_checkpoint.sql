@@ -1,6 +1,6 @@
 -- A step checkpoint: (run, step) -> result, written once. The first writer
 -- wins; every later writer gets the stored result back.
-CREATE FUNCTION ratchet.checkpoint(task bigint, step text, result jsonb)
+CREATE OR REPLACE FUNCTION ratchet.checkpoint(task bigint, step text, result jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -32,7 +32,7 @@ END;
 $$;
 
 -- The stored checkpoint of a step, if any (callers hold the run).
-CREATE FUNCTION ratchet._step(run_id bigint, step text)
+CREATE OR REPLACE FUNCTION ratchet._step(run_id bigint, step text)
 RETURNS ratchet.steps
 LANGUAGE plpgsql
 STABLE

@@ -1,7 +1,7 @@
 -- A durable timer. The step records its wake time on the first call, so a
 -- replay of "sleep 5 minutes" does not restart the timer. While it sleeps the
 -- run is only a pending row due at wake_at: no worker, thread or connection.
-CREATE FUNCTION ratchet.sleep(task bigint, step text, wake_at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet.sleep(task bigint, step text, wake_at timestamptz)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

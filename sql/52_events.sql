@@ -1,7 +1,7 @@
 -- Events: stored first, matched later, so none is lost. A name may be sent
 -- and awaited many times; each await consumes the oldest unconsumed one.
 
-CREATE FUNCTION ratchet._check_event(event text)
+CREATE OR REPLACE FUNCTION ratchet._check_event(event text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
@@ -18,7 +18,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.signal(run bigint, event text, payload jsonb DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.signal(run bigint, event text, payload jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -80,7 +80,7 @@ END;
 $$;
 
 -- Takes the oldest unconsumed event of that name for a step; null if none.
-CREATE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
 RETURNS jsonb
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -104,7 +104,7 @@ AS $$
     RETURNING jsonb_build_object('payload', e.payload);
 $$;
 
-CREATE FUNCTION ratchet.await_event(
+CREATE OR REPLACE FUNCTION ratchet.await_event(
     task bigint, step text, event text, timeout interval DEFAULT null
 )
 RETURNS jsonb

@@ -3,7 +3,7 @@
 -- database itself wakes it (ratchet._finished); no awaited run is purged
 -- while it waits.
 
-CREATE FUNCTION ratchet.start_child(
+CREATE OR REPLACE FUNCTION ratchet.start_child(
     task bigint, step text, workflow text, input jsonb, options jsonb DEFAULT '{}'
 )
 RETURNS bigint
@@ -40,7 +40,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION ratchet.await_runs(task bigint, step text, runs bigint[])
+CREATE OR REPLACE FUNCTION ratchet.await_runs(task bigint, step text, runs bigint[])
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

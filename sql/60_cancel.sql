@@ -4,7 +4,7 @@
 
 -- The run and every run below it through parent links, finished or not, as
 -- of this statement's snapshot.
-CREATE FUNCTION ratchet._run_tree(root bigint)
+CREATE OR REPLACE FUNCTION ratchet._run_tree(root bigint)
 RETURNS bigint[]
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -18,7 +18,7 @@ AS $$
     SELECT array_agg(t.id ORDER BY t.id) FROM tree AS t;
 $$;
 
-CREATE FUNCTION ratchet.cancel(run bigint, reason text DEFAULT null)
+CREATE OR REPLACE FUNCTION ratchet.cancel(run bigint, reason text DEFAULT null)
 RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

@@ -1,7 +1,7 @@
 -- Re-queue a failed or cancelled run. Its completed steps stay completed;
 -- error, output and failure counts are cleared and the attempt goes up.
 -- A run whose deadline has passed gets a new window of the same length.
-CREATE FUNCTION ratchet.retry(run bigint)
+CREATE OR REPLACE FUNCTION ratchet.retry(run bigint)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

@@ -1,6 +1,6 @@
 -- Read-only views of the engine for people and dashboards.
 
-CREATE FUNCTION ratchet.run_history(run bigint)
+CREATE OR REPLACE FUNCTION ratchet.run_history(run bigint)
 RETURNS TABLE (seq integer, at timestamptz, kind text, step text, detail jsonb)
 LANGUAGE plpgsql
 STABLE
@@ -30,7 +30,7 @@ $$;
 
 -- Counts by status scan ratchet.runs (status is deliberately not indexed:
 -- every transition rewrites it). Fine for an operator's view.
-CREATE VIEW ratchet.queue_stats AS
+CREATE OR REPLACE VIEW ratchet.queue_stats AS
 WITH counts AS (
     SELECT
         r.queue,

@@ -5,7 +5,7 @@
 -- shows up as a run that nobody will ever claim. Tests call it after every
 -- test; an operator can call it on a live database (it only reads).
 
-CREATE FUNCTION ratchet.check_invariants()
+CREATE OR REPLACE FUNCTION ratchet.check_invariants()
 RETURNS TABLE (invariant text, run bigint, detail text)
 LANGUAGE plpgsql
 STABLE

@@ -1,6 +1,6 @@
 -- One maintenance pass. Safe to call from many sessions at once: every part
 -- skips rows another session holds, and each part is bounded per call.
-CREATE FUNCTION ratchet.tick()
+CREATE OR REPLACE FUNCTION ratchet.tick()
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -91,7 +91,7 @@ $$;
 -- Deletes finished runs older than their queue's retention, with their
 -- history, steps, events and waits, a batch at a time. A run that a waiting
 -- run awaits is kept until that waiter resumes or ends (D9).
-CREATE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
+CREATE OR REPLACE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp

@@ -6,7 +6,7 @@
 -- TRIGGER on a table of schema ratchet by anyone but the owner or a
 -- superuser. Creating an event trigger needs a superuser; installs by other
 -- roles (managed Postgres) skip it with a NOTICE and rely on the grants.
-CREATE FUNCTION ratchet._guard_triggers()
+CREATE OR REPLACE FUNCTION ratchet._guard_triggers()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -45,7 +45,12 @@ $$;
 
 DO $$
 BEGIN
-    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user) THEN
+    IF EXISTS (
+        SELECT 1 FROM pg_catalog.pg_event_trigger AS t
+        WHERE t.evtname = 'ratchet_guard_triggers'
+    ) THEN
+        NULL;  -- an upgrade re-runs this file: the trigger already calls the function
+    ELSIF (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user) THEN
         CREATE EVENT TRIGGER ratchet_guard_triggers ON ddl_command_end
         WHEN TAG IN ('CREATE TRIGGER')
         EXECUTE FUNCTION ratchet._guard_triggers();

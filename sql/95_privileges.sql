@@ -44,7 +44,7 @@ $$;
 -- Every group: the clock, the audit trail and the views (each filtered to
 -- the queues the caller may read).
 GRANT EXECUTE ON FUNCTION
-ratchet.now, ratchet.run_history, ratchet._readable_queues
+ratchet.now, ratchet.version, ratchet.run_history, ratchet._readable_queues
 TO ratchet_producer, ratchet_worker, ratchet_reader;
 GRANT SELECT ON ratchet.runs, ratchet.queue_stats
 TO ratchet_producer, ratchet_worker, ratchet_reader;
@@ -73,6 +73,9 @@ GRANT SELECT ON ALL TABLES IN SCHEMA ratchet TO ratchet_admin;
 -- Readers of ratchet.runs see only the queues they may read. The owner (the
 -- engine's own functions) is not subject to the policy.
 ALTER TABLE ratchet.runs ENABLE ROW LEVEL SECURITY;
+
+-- Dropped first so that an upgrade, which re-runs this file, replaces it.
+DROP POLICY IF EXISTS runs_readable ON ratchet.runs;
 
 CREATE POLICY runs_readable ON ratchet.runs
 FOR SELECT

@@ -13,10 +13,11 @@ CREATE TABLE ratchet.queues (
     notify boolean NOT NULL,
     paused boolean NOT NULL,
     retention interval NOT NULL CHECK (retention >= interval '0'),
-    -- the most urgent priority a start may ask for (lower runs first); null: any
-    priority_limit smallint,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
+    -- the most urgent priority a start may ask for (lower runs first); null: any
+    -- (added in 0.2.0, hence last: an upgraded table has it in the same place)
+    priority_limit smallint,
     CHECK (backoff_max >= backoff_initial)
 );
 
@@ -41,11 +42,12 @@ CREATE TABLE ratchet.workers (
     name text NOT NULL,
     queues text[] NOT NULL CHECK (cardinality(queues) > 0),
     workflows text[],
-    -- the role that registered the worker: only it (or an admin) may use the id
-    owner regrole NOT NULL,
     registered_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL,
     deregistered_at timestamptz,
+    -- the role that registered the worker: only it (or an admin) may use the id
+    -- (added in 0.2.0, hence last: an upgraded table has it in the same place)
+    owner regrole NOT NULL,
     CHECK (deregistered_at IS NULL OR deregistered_at >= registered_at)
 );
 
