@@ -44,21 +44,83 @@ BEGIN
 END;
 $$;
 
--- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
--- identical notifications of one transaction into one.
+-- NOTIFY is a hint, one channel per queue, and coalesced. PostgreSQL lets
+-- only one transaction that queued a NOTIFY commit at a time: it holds a
+-- database-wide lock from before its commit record until that record is
+-- flushed. A NOTIFY per start() therefore puts concurrent producers in single
+-- file (no group commit). So a queue sends at most one wake-up per
+-- notify_interval_ms (0: every time), decided through its queue_signals row:
+-- * read plainly: notified within the interval, nothing to do (the common
+--   case under load: no lock, no write);
+-- * else lock it, SKIP LOCKED, stamp it and notify: of the producers that
+--   find it stale at once, one notifies, the others rely on that one;
+-- * a producer that finds it locked also notifies when the last committed
+--   wake-up is older than ten intervals: the holder is then a long open
+--   transaction (its NOTIFY goes out only at its commit), not one committing.
+-- A holder that rolls back takes its stamp with it: the next producer
+-- notifies. A REPEATABLE READ or SERIALIZABLE producer only reads the row.
+-- The payload is the interval in ms: the window in which runs may become
+-- ready without a notification of their own, so a woken worker claims once
+-- more at its end (python_client/pgratchet/worker.py).
 CREATE OR REPLACE FUNCTION ratchet._wake(queue text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_ms integer;
+    v_interval interval;
+    v_now timestamptz;
+    v_last timestamptz;
 BEGIN
-    IF EXISTS (
+    IF NOT EXISTS (
         SELECT 1 FROM ratchet.queues AS q
         WHERE q.name = _wake.queue AND q.notify AND NOT q.paused
     ) THEN
-        PERFORM pg_notify('ratchet_' || _wake.queue, '');
+        RETURN;
     END IF;
+    v_ms := (ratchet._setting('notify_interval_ms') #>> '{}')::integer;
+    IF v_ms > 0 THEN
+        v_interval := make_interval(secs => v_ms / 1000.0);
+        v_now := ratchet.now();
+        SELECT s.notified_at INTO v_last FROM ratchet.queue_signals AS s
+        WHERE s.queue = _wake.queue;
+        -- No row (deleted by hand): notify uncoalesced; create_queue restores it.
+        IF FOUND THEN
+            -- Recent on either side: a clock that went back (the fake clock
+            -- in tests) must not silence a queue.
+            IF v_last > v_now - v_interval AND v_last < v_now + v_interval THEN
+                RETURN;
+            END IF;
+            -- Under REPEATABLE READ or SERIALIZABLE, locking a row stamped
+            -- since the snapshot would raise 40001: such a producer reads only.
+            IF
+                current_setting('transaction_isolation')
+                NOT IN ('read committed', 'read uncommitted')
+            THEN
+                PERFORM pg_notify('ratchet_' || _wake.queue, v_ms::text);
+                RETURN;
+            END IF;
+            PERFORM 1 FROM ratchet.queue_signals AS s
+            WHERE
+                s.queue = _wake.queue
+                AND NOT (s.notified_at > v_now - v_interval AND s.notified_at < v_now + v_interval)
+            FOR UPDATE SKIP LOCKED;
+            IF FOUND THEN
+                UPDATE ratchet.queue_signals AS s SET notified_at = v_now
+                WHERE s.queue = _wake.queue;
+            ELSE
+                -- Locked by another producer, or stamped since the read above.
+                SELECT s.notified_at INTO v_last FROM ratchet.queue_signals AS s
+                WHERE s.queue = _wake.queue;
+                IF v_last > v_now - 10 * v_interval AND v_last < v_now + v_interval THEN
+                    RETURN;
+                END IF;
+            END IF;
+        END IF;
+    END IF;
+    PERFORM pg_notify('ratchet_' || _wake.queue, v_ms::text);
 END;
 $$;
 

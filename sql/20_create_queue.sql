@@ -145,6 +145,11 @@ BEGIN
         priority_limit = excluded.priority_limit,
         updated_at = excluded.updated_at;
 
+    -- The queue's wake-up record ('-infinity': the next wake-up is sent).
+    INSERT INTO ratchet.queue_signals AS s (queue, notified_at)
+    VALUES (v_q.name, '-infinity')
+    ON CONFLICT ON CONSTRAINT queue_signals_pkey DO NOTHING;
+
     -- Unpausing makes waiting work claimable now: tell the workers.
     IF v_was_paused AND NOT v_q.paused THEN
         PERFORM ratchet._wake(v_q.name);
