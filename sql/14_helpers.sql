@@ -49,19 +49,24 @@ $$;
 -- database-wide lock from before its commit record until that record is
 -- flushed. A NOTIFY per start() therefore puts concurrent producers in single
 -- file (no group commit). So a queue sends at most one wake-up per
--- notify_interval_ms (0: every time), decided through its queue_signals row:
--- * read plainly: notified within the interval, nothing to do (the common
---   case under load: no lock, no write);
--- * else lock it, SKIP LOCKED, stamp it and notify: of the producers that
---   find it stale at once, one notifies, the others rely on that one;
--- * a producer that finds it locked also notifies when the last committed
---   wake-up is older than ten intervals: the holder is then a long open
---   transaction (its NOTIFY goes out only at its commit), not one committing.
--- A holder that rolls back takes its stamp with it: the next producer
--- notifies. A REPEATABLE READ or SERIALIZABLE producer only reads the row.
--- The payload is the interval in ms: the window in which runs may become
--- ready without a notification of their own, so a woken worker claims once
--- more at its end (python_client/pgratchet/worker.py).
+-- notify_interval_ms (0: every time), decided through its two queue_signals
+-- rows (slots):
+-- * read plainly: a slot stamped within the interval, nothing to do (the
+--   common case under load: no lock, no write);
+-- * else lock slot 0, SKIP LOCKED, stamp it and notify: of the producers
+--   that find the queue stale at once, one notifies, the others rely on it;
+-- * slot 0 locked and nothing stamped for two intervals: its holder is not
+--   just committing but a long open transaction (its NOTIFY goes out only at
+--   its commit), so take slot 1 the same way, to keep the queue announced;
+-- * both slots locked: both holders notify when they commit, nothing to do.
+-- No producer ever waits, and at most two notifiers of a queue are in
+-- flight, whatever the load (a fallback that notified more while commits
+-- were slow would feed on itself: NOTIFY is what makes them slow). A holder
+-- that rolls back takes its stamp with it: the next producer notifies. A
+-- REPEATABLE READ or SERIALIZABLE producer only reads. The payload is the
+-- interval in ms: the window in which runs may become ready without a
+-- notification of their own, so a woken worker claims once more at its end
+-- (python_client/pgratchet/worker.py).
 CREATE OR REPLACE FUNCTION ratchet._wake(queue text)
 RETURNS void
 LANGUAGE plpgsql
@@ -70,9 +75,11 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_ms integer;
-    v_interval interval;
     v_now timestamptz;
-    v_last timestamptz;
+    v_slots integer;
+    v_recent integer;
+    v_quiet boolean;
+    v_slot smallint;
 BEGIN
     IF NOT EXISTS (
         SELECT 1 FROM ratchet.queues AS q
@@ -80,45 +87,73 @@ BEGIN
     ) THEN
         RETURN;
     END IF;
-    v_ms := (ratchet._setting('notify_interval_ms') #>> '{}')::integer;
-    IF v_ms > 0 THEN
-        v_interval := make_interval(secs => v_ms / 1000.0);
-        v_now := ratchet.now();
-        SELECT s.notified_at INTO v_last FROM ratchet.queue_signals AS s
-        WHERE s.queue = _wake.queue;
-        -- No row (deleted by hand): notify uncoalesced; create_queue restores it.
-        IF FOUND THEN
-            -- Recent on either side: a clock that went back (the fake clock
-            -- in tests) must not silence a queue.
-            IF v_last > v_now - v_interval AND v_last < v_now + v_interval THEN
-                RETURN;
-            END IF;
-            -- Under REPEATABLE READ or SERIALIZABLE, locking a row stamped
-            -- since the snapshot would raise 40001: such a producer reads only.
-            IF
-                current_setting('transaction_isolation')
-                NOT IN ('read committed', 'read uncommitted')
-            THEN
-                PERFORM pg_notify('ratchet_' || _wake.queue, v_ms::text);
-                RETURN;
-            END IF;
-            PERFORM 1 FROM ratchet.queue_signals AS s
-            WHERE
-                s.queue = _wake.queue
-                AND NOT (s.notified_at > v_now - v_interval AND s.notified_at < v_now + v_interval)
-            FOR UPDATE SKIP LOCKED;
-            IF FOUND THEN
-                UPDATE ratchet.queue_signals AS s SET notified_at = v_now
-                WHERE s.queue = _wake.queue;
-            ELSE
-                -- Locked by another producer, or stamped since the read above.
-                SELECT s.notified_at INTO v_last FROM ratchet.queue_signals AS s
-                WHERE s.queue = _wake.queue;
-                IF v_last > v_now - 10 * v_interval AND v_last < v_now + v_interval THEN
-                    RETURN;
-                END IF;
-            END IF;
+    -- Every start() runs this: the common case (a recent stamp) is decided by
+    -- one statement (the setting read inline, not through ratchet._setting).
+    -- A stamp counts as recent on either side of now: a clock that went back
+    -- (the fake clock in tests) must not silence a queue.
+    SELECT
+        iv.ms,
+        iv.at,
+        sig.slots,
+        sig.recent,
+        sig.quiet
+    INTO v_ms, v_now, v_slots, v_recent, v_quiet
+    FROM (
+        SELECT
+            coalesce(
+                (
+                    SELECT (st.value #>> '{}')::integer FROM ratchet.settings AS st
+                    WHERE st.name = 'notify_interval_ms'
+                ),
+                (ratchet._setting_default('notify_interval_ms') #>> '{}')::integer
+            ) AS ms,
+            -- ratchet.now() without its call when the clock is not faked
+            CASE
+                WHEN coalesce(current_setting('ratchet.fake_now', true), '') = ''
+                    THEN clock_timestamp()
+                ELSE ratchet.now()
+            END AS at
+    ) AS iv
+    CROSS JOIN LATERAL (
+        SELECT
+            count(*) AS slots,
+            count(*) FILTER (
+                WHERE
+                    s.notified_at > iv.at - iv.ms * interval '1 millisecond'
+                    AND s.notified_at < iv.at + iv.ms * interval '1 millisecond'
+            ) AS recent,
+            NOT coalesce(
+                bool_or(
+                    s.notified_at > iv.at - 2 * iv.ms * interval '1 millisecond'
+                    AND s.notified_at < iv.at + iv.ms * interval '1 millisecond'
+                ),
+                false
+            ) AS quiet
+        FROM ratchet.queue_signals AS s
+        WHERE s.queue = _wake.queue
+    ) AS sig;
+    IF v_recent > 0 THEN
+        RETURN;
+    END IF;
+    -- Interval 0, or no slots (deleted by hand; create_queue restores them):
+    -- notify uncoalesced. Under REPEATABLE READ or SERIALIZABLE, locking a row
+    -- stamped since the snapshot would raise 40001: such a producer only reads.
+    IF
+        v_ms > 0
+        AND v_slots > 0
+        AND current_setting('transaction_isolation') IN ('read committed', 'read uncommitted')
+    THEN
+        SELECT s.slot INTO v_slot
+        FROM ratchet.queue_signals AS s
+        WHERE s.queue = _wake.queue AND (s.slot = 0 OR v_quiet)
+        ORDER BY s.slot
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN;
         END IF;
+        UPDATE ratchet.queue_signals AS s SET notified_at = v_now
+        WHERE s.queue = _wake.queue AND s.slot = v_slot;
     END IF;
     PERFORM pg_notify('ratchet_' || _wake.queue, v_ms::text);
 END;

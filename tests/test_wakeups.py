@@ -127,3 +127,33 @@ def test_a_burst_of_starts_sends_fewer_notifications_and_runs_before_the_next_po
     assert 1 <= len(notes) < len(ids), "the starts were coalesced into fewer notifications"
     assert {n.payload for n in notes} == {"500"}, "each announces the coalescing window"
     assert processed < 2.0, "the coalesced runs did not wait for the next poll"
+
+
+def test_a_producer_transaction_left_open_does_not_silence_its_queue(app: pgratchet.App, dsn: str):
+    app.register()
+    with (
+        psycopg.connect(dsn, autocommit=True) as listener,
+        psycopg.connect(dsn) as holder,
+        psycopg.connect(dsn) as second,
+    ):
+        listener.execute("listen ratchet_wake")
+
+        def heard() -> int:
+            return len(list(listener.notifies(timeout=0.3)))
+
+        # Each start below finds the queue's last wake-up older than the 10 ms window and
+        # takes one of its two slots to announce its run; holder and second keep theirs.
+        holder.execute("select ratchet.start('ping')")
+        time.sleep(0.05)
+        app.start("ping")
+        assert heard() == 1, "with one producer open, the next one still notifies"
+        second.execute("select ratchet.start('ping')")
+        time.sleep(0.05)
+        app.start("ping")
+        assert heard() == 0, "with two open, whose NOTIFYs will go out, the next one need not"
+        holder.commit()
+        second.commit()
+        assert heard() == 2, "the open producers notify at commit"
+        time.sleep(0.05)
+        app.start("ping")
+        assert heard() == 1, "the slots are free again"

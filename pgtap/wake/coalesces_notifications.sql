@@ -1,18 +1,20 @@
 -- A queue sends at most one NOTIFY per notify_interval_ms (default 10): a
 -- start within the interval of the last wake-up leaves queue_signals alone
--- (and sends none); a later one stamps it. The stamp is what decides, so it
--- is what these tests watch (a NOTIFY of a rolled-back test is never sent).
+-- (and sends none); a later one stamps a slot. The stamps are what decides,
+-- so they are what these tests watch (a rolled-back test sends no NOTIFY).
 BEGIN;
 SELECT plan(15);
 
 SELECT ratchet.create_queue('q');
 SELECT ratchet.register_workflow('wf', '{"queue": "q"}');
 CREATE TEMP VIEW stamp AS
-SELECT s.notified_at FROM ratchet.queue_signals AS s WHERE s.queue = 'q';
+SELECT max(s.notified_at) AS notified_at FROM ratchet.queue_signals AS s WHERE s.queue = 'q';
 
-SELECT is(
-    (SELECT stamp.notified_at FROM stamp), '-infinity'::timestamptz,
-    'a new queue has a wake-up record that has never notified'
+SELECT results_eq(
+    $$SELECT s.slot, s.notified_at FROM ratchet.queue_signals AS s WHERE s.queue = 'q'
+    ORDER BY s.slot$$,
+    $$VALUES (0::smallint, '-infinity'::timestamptz), (1::smallint, '-infinity'::timestamptz)$$,
+    'a new queue has two wake-up slots that have never notified'
 );
 
 SET LOCAL "ratchet.fake_now" = '2030-01-01 00:00:00+00';
