@@ -89,14 +89,19 @@ distclean: clean
 # Targets appended by other owners go below (bench: the benchmark engineer's block).
 
 # --- bench: the benchmark engineer's block ---------------------------------------------------
-#   make bench         full benchmark (< 40 min): throwaway cluster, pgbench, W1..W5, pgratchet vs
-#                      PgQueuer, Procrastinate, DBOS; writes bench/results/latest.json and
-#                      docs/benchmarks.md. Knobs: BENCH_W4_SECONDS, BENCH_REPS, ... (bench/run.py)
+#   make bench         full benchmark (< 40 min): throwaway cluster, pgbench, W1..W7, pgratchet vs
+#                      PgQueuer, Procrastinate, DBOS and vs the released 0.1.0 engine; writes
+#                      bench/results/latest.json and docs/benchmarks.md. Knobs: BENCH_W4_SECONDS,
+#                      BENCH_REPS, ... (bench/run.py)
 #   make bench-smoke   every workload at tiny sizes (< 2 min): proves the harness still runs
+#   make soak          pgratchet's W4 for BENCH_SOAK_SECONDS (3600) at 50% of the client worker's
+#                      capacity: size and throughput per minute (bench/results/soak.md)
+# The bench applies this tree's plain script (extension/pgratchet.plain.sql) to each database,
+# so it needs `make build`, not `make install`.
 # PGXS redefines PYTHON as the system python3, so this block names the venv python itself.
 BENCH_PEERS_VENV = bench/.venv-peers
 
-.PHONY: bench bench-smoke bench-peers
+.PHONY: bench bench-smoke bench-peers soak
 
 $(BENCH_PEERS_VENV)/.installed: bench/requirements-peers.txt
 	python3 -m venv $(BENCH_PEERS_VENV)
@@ -108,6 +113,10 @@ bench-peers: $(BENCH_PEERS_VENV)/.installed
 bench bench-smoke:
 	@$(MAKE) --no-print-directory setup
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory install
 	@$(MAKE) --no-print-directory bench-peers
 	$(VENV)/bin/python bench/run.py $(if $(filter bench-smoke,$@),--smoke)
+
+soak:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory build
+	$(VENV)/bin/python bench/run.py --soak
