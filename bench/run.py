@@ -15,7 +15,8 @@ Knobs (environment): BENCH_REPS, BENCH_W1_N, BENCH_W2_N, BENCH_W3_N, BENCH_W4_SE
 per variant), BENCH_W4_PEER_SECONDS, BENCH_W4_PEERS (comma list or "all" or "none"),
 BENCH_W6_SECONDS (per notify variant), BENCH_W7_CLAIMS, BENCH_W7_BIG (queued runs of case b),
 BENCH_W7_BACKLOG (delayed / other-workflow runs of cases c and d), BENCH_SYSTEMS (comma list),
-BENCH_PGBENCH_SECONDS, BENCH_KEEP_CLUSTER=1, BENCH_SOAK_SECONDS, BENCH_SOAK_RATE (skip the
+BENCH_PGBENCH_SECONDS, BENCH_KEEP_CLUSTER=1, BENCH_W4_MODE (client, or sql: W4 driven by the bare
+SQL loop at 70% of its rate), BENCH_SOAK_SECONDS, BENCH_SOAK_RATE (skip the
 capacity run), BENCH_SOAK_CAPACITY_N.
 """
 
@@ -1085,23 +1086,15 @@ def w4_cases(sz: Sizes, systems: list[str], w1: dict[str, float | None], smoke: 
     cases: list[Case] = []
     peers_env = "all" if smoke else os.environ.get("BENCH_W4_PEERS", "pgqueuer")
     peers = list(PEERS) if peers_env == "all" else [p for p in peers_env.split(",") if p in PEERS]
-    own = w1.get(W1_HEADLINE)
+    # BENCH_W4_MODE=sql drives W4 with the bare SQL loop at 70% of its own rate instead.
+    mode = os.environ.get("BENCH_W4_MODE", "client")
+    own = w1.get(f"pgratchet ({mode})")
     if "pgratchet" in systems and own:
-        rate = 0.7 * own
-        secs = sz.w4_seconds
+        p4 = {"seconds": sz.w4_seconds, "rate": 0.7 * own, "mode": mode}
         if not smoke:
-            cases.append(
-                Case("pgratchet", "w4", {"seconds": secs, "rate": rate, "hold": 0}, "pgratchet", 1)
-            )
-        cases.append(
-            Case(
-                "pgratchet",
-                "w4",
-                {"seconds": secs, "rate": rate, "hold": round(secs / 5)},
-                "pgratchet (held tx)",
-                1,
-            )
-        )
+            cases.append(Case("pgratchet", "w4", {**p4, "hold": 0}, "pgratchet", 1))
+        held = {**p4, "hold": round(sz.w4_seconds / 5)}
+        cases.append(Case("pgratchet", "w4", held, "pgratchet (held tx)", 1))
     for p in peers:
         if p in systems and w1.get(p):
             secs = sz.w4_peer_seconds
@@ -1200,7 +1193,7 @@ def main() -> int:
         facts = machine_facts(cluster)
         pgb = pgbench(cluster, sz.pgbench_seconds)
         cases = plan(sz, systems, args.smoke)
-        names = [W1_HEADLINE, *PEERS]
+        names = ["pgratchet (client)", "pgratchet (sql)", *PEERS]
         total = len(cases) + len(w4_cases(sz, systems, dict.fromkeys(names, 1.0), args.smoke))
         for i, c in enumerate(cases, 1):
             run_case(cluster, c, i, total, t0)

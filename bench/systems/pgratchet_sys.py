@@ -576,7 +576,8 @@ def w7(dsn: str, case: str, claims: int, ready: int, backlog: int = 0) -> dict[s
             _load(c, "steps", backlog, {})
         _load(c, target, ready, {})
         t_load = time.perf_counter() - t0
-        common.progress(f"W7 {case}: loaded {backlog + ready:,} runs in {t_load:.1f}s")
+        loaded = ready + (backlog if case in "bcd" else 0)
+        common.progress(f"W7 {case}: loaded {loaded:,} runs in {t_load:.1f}s")
         c.execute("ANALYZE")
         workflows = [target] if case == "d" else None
         row = c.execute(
