@@ -131,12 +131,12 @@ def wal_lsn(cluster: Cluster) -> int:
     return int(cluster.psql("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn"))
 
 
-def pgbench(cluster: Cluster, seconds: int) -> dict[str, Any]:
-    log("== pgbench reference (one-row UPDATE of pgbench_accounts, scale 10)")
+def pgbench(cluster: Cluster, seconds: int, scale: int = 10) -> dict[str, Any]:
+    log(f"== pgbench reference (one-row UPDATE of pgbench_accounts, scale {scale})")
     cluster.fresh_db("pgbench")
     env = cluster.env()
     subprocess.run(
-        [str(PG_BIN / "pgbench"), "-i", "-q", "-s", "10", "pgbench"],
+        [str(PG_BIN / "pgbench"), "-i", "-q", "-s", str(scale), "pgbench"],
         env=env,
         check=True,
         capture_output=True,
@@ -1191,7 +1191,7 @@ def main() -> int:
     failed: list[str] = []
     try:
         facts = machine_facts(cluster)
-        pgb = pgbench(cluster, sz.pgbench_seconds)
+        pgb = pgbench(cluster, sz.pgbench_seconds, 1 if args.smoke else 10)
         cases = plan(sz, systems, args.smoke)
         names = ["pgratchet (client)", "pgratchet (sql)", *PEERS]
         total = len(cases) + len(w4_cases(sz, systems, dict.fromkeys(names, 1.0), args.smoke))
