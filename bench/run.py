@@ -1238,6 +1238,7 @@ def main() -> int:
         "pgbench": pgb,
         "summaries": sums,
         "targets": tgt,
+        "tables": tables,
         "failures": failed,
     }
     out = (
