@@ -80,7 +80,9 @@ END;
 $$;
 
 -- Takes the oldest unconsumed event of that name for a step; null if none.
-CREATE OR REPLACE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._consume_event(
+    run_id bigint, step text, event text, at timestamptz
+)
 RETURNS jsonb
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
