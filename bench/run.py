@@ -300,11 +300,13 @@ def summarize(case: Case) -> dict[str, Any]:
         s["enqueue_per_s"] = median([r["n"] / r["enqueue_s"] for r in rs])
         s["process_per_s"] = median([r["n"] / r["process_s"] for r in rs])
         s["w5"] = w5(rs, units=1)
+        s["by_table"] = table_work(rs, ("enqueue", "process"), 1)
     elif case.workload == "w2":
         steps = case.params["steps"]
         s["workflows_per_s"] = median([r["n"] / r["process_s"] for r in rs])
         s["steps_per_s"] = s["workflows_per_s"] * steps
         s["w5"] = w5(rs, units=steps)
+        s["by_table"] = table_work(rs, ("process",), steps)
     elif case.workload == "w3":
         per = [percentile_summary(r["latencies_ms"]) for r in rs]
         for k in ("p50", "p95", "p99", "max"):
@@ -353,6 +355,30 @@ def summarize(case: Case) -> dict[str, Any]:
         s["tx_p50"] = median([r["tx_ms"]["p50"] for r in rs])
         s["load_s"] = median([r["load_s"] for r in rs])
     return s
+
+
+def table_work(
+    rs: list[dict[str, Any]], phases: tuple[str, ...], units: int
+) -> dict[str, dict[str, float]]:
+    """Row work per table per job (or step), summed over the phases, median over the reps."""
+    tables = sorted({t for r in rs for ph in phases for t in r["stats"][ph].get("by_table", {})})
+    out: dict[str, dict[str, float]] = {}
+    for t in tables:
+        row: dict[str, float] = {}
+        for k in ("ins", "upd", "hot_upd", "del", "idx_entries"):
+            vals = [
+                sum(r["stats"][ph].get("by_table", {}).get(t, {}).get(k, 0.0) for ph in phases)
+                / (r["n"] * units)
+                for r in rs
+            ]
+            row[k] = statistics.median(vals)
+        row["indexes"] = max(
+            r["stats"][ph].get("by_table", {}).get(t, {}).get("indexes", 0.0)
+            for r in rs
+            for ph in phases
+        )
+        out[t] = row
+    return out
 
 
 def w5(rs: list[dict[str, Any]], units: int) -> dict[str, Any]:
@@ -609,6 +635,42 @@ def rows_table(summaries: list[dict[str, Any]]) -> list[list[str]]:
                 fmt(w["rows_wal_bytes"]),
             ]
         )
+    return out
+
+
+def by_table(summaries: list[dict[str, Any]]) -> list[list[str]]:
+    """pgratchet's row work per table: W1 per job (client worker; enqueue + processing) and W2
+    per step (SQL loop; processing), medians over the repetitions."""
+    out = [
+        [
+            "Workload",
+            "Table",
+            "Inserted",
+            "Updated (HOT)",
+            "Deleted",
+            "Indexes",
+            "Index entries written",
+        ]
+    ]
+    for w, name, label in (
+        ("w1", W1_HEADLINE, "W1 per job"),
+        ("w2", "pgratchet (sql)", "W2 per step"),
+    ):
+        s = next((x for x in summaries if x["workload"] == w and x["name"] == name), None)
+        if not s or not s.get("by_table"):
+            continue
+        for table, v in sorted(s["by_table"].items()):
+            out.append(
+                [
+                    label,
+                    table,
+                    fmt(v["ins"]),
+                    f"{fmt(v['upd'])} ({fmt(v['hot_upd'])})",
+                    fmt(v["del"]),
+                    f"{v['indexes']:.0f}",
+                    fmt(v["idx_entries"]),
+                ]
+            )
     return out
 
 
@@ -933,6 +995,7 @@ def machine_facts(cluster: Cluster) -> dict[str, Any]:
 
 TITLES = {
     "rows": "W5 rows written per job",
+    "by_table": "W5 pgratchet's rows written per table",
     "w4": "W4 sustained load",
     "w6": "W6 producers, notify on vs off",
     "w7": "W7 claim latency",
@@ -940,6 +1003,8 @@ TITLES = {
     "targets": "Targets",
 }
 NOTES = {
+    "by_table": "The same counters per table of pgratchet: W1 per job with the client worker "
+    "(enqueue + processing), W2 per step with the SQL loop (processing).",
     "rows": "Deltas of pg_stat_user_tables (rows inserted, updated, of which HOT, deleted) over "
     "every table of the system's database, per W1 job (enqueue + processing) or per W2 step "
     "(processing). Dead row versions = updates + deletes (what vacuum must remove); index "
@@ -1217,6 +1282,7 @@ def main() -> int:
     tables = {
         "main": table(rows),
         "rows": rows_table(sums),
+        "by_table": by_table(sums),
         "w4": w4_table(sums),
         "w6": w6_table(sums),
         "w7": w7_table(sums),

@@ -137,22 +137,32 @@ def wal_commits(lsn0: float, lsn1: float) -> float | None:
     return float(m.group(1)) if m else (0.0 if p.returncode == 0 else None)
 
 
-def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float | None]:
+def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """after - before of the counters, plus WAL commits and the row work summed over tables:
     rows inserted/updated/deleted, dead row versions left for vacuum (every update and
     delete), index entries written (each insert or non-HOT update adds one per index), and
-    index blocks touched and index entries read."""
-    d: dict[str, float | None] = {k: after[k] - before[k] for k in before if k != "tables"}
+    index blocks touched and index entries read; by_table has the same per table."""
+    d: dict[str, Any] = {k: after[k] - before[k] for k in before if k != "tables"}
     d["wal_commits"] = wal_commits(before["wal_lsn"], after["wal_lsn"])
     zero = dict.fromkeys(_COUNTER_KEYS, 0.0)
     sums = dict.fromkeys(
         ("rows_ins", "rows_upd", "rows_hot_upd", "rows_del", "idx_entries", "idx_blks"), 0.0
     )
     sums["idx_tup_read"] = 0.0
+    by_table: dict[str, dict[str, float]] = {}
     for name, a in after["tables"].items():
         b = before["tables"].get(name, zero)
         ins, upd = a["ins"] - b["ins"], a["upd"] - b["upd"]
-        hot = a["hot_upd"] - b["hot_upd"]
+        hot, dele = a["hot_upd"] - b["hot_upd"], a["del"] - b["del"]
+        if ins or upd or dele:
+            by_table[name] = {
+                "ins": ins,
+                "upd": upd,
+                "hot_upd": hot,
+                "del": dele,
+                "indexes": a["indexes"],
+                "idx_entries": (ins + upd - hot) * a["indexes"],
+            }
         sums["rows_ins"] += ins
         sums["rows_upd"] += upd
         sums["rows_hot_upd"] += hot
@@ -162,6 +172,7 @@ def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float | No
         sums["idx_tup_read"] += a["idx_tup_read"] - b["idx_tup_read"]
     sums["dead_versions"] = sums["rows_upd"] + sums["rows_del"]
     d.update(sums)
+    d["by_table"] = by_table
     return d
 
 
