@@ -1,12 +1,16 @@
 # pgratchet: PGXS build of the extension, plus the project's developer targets.
 #
 #   make setup     apt packages (when missing) + .venv with the Python client  (scripts/setup.sh)
-#   make build     sql/*.sql -> extension/pgratchet--$(EXTVERSION).sql + pgratchet.plain.sql
+#   make build     sql/ -> extension/pgratchet--$(EXTVERSION).sql, pgratchet.plain.sql and the upgrade
+#                  scripts to $(EXTVERSION) (see scripts/build.sh); released scripts stay frozen
+#   make verify    fail if a committed generated script in extension/ is stale (make build)
 #   make install   install control file + versioned script into PostgreSQL (PGXS)
 #   make demo      setup, build, install, then run examples/demo.py
-#   make test      setup, build, install, then lint + pgTAP (+ packaging checks) + isolation
-#                  (deterministic concurrency specs, tests/isolation) + pytest
-#   make pgtap | isolation | pytest | lint      one suite (expects setup/build/install done)
+#   make test      setup, verify, build, install, then lint + pgTAP (+ packaging checks) +
+#                  upgrade-check + isolation (deterministic concurrency specs) + pytest
+#   make upgrade-check   the last release upgraded with live work must equal a fresh install
+#                  and pass the pgTAP suite (scripts/upgrade_check.sh)
+#   make pgtap | upgrade-check | isolation | pytest | lint   one suite (after setup/build/install)
 #                  (lint = sqlfluff, ruff, mypy --strict on the client, shellcheck)
 #   make fmt       ruff format + ruff check --fix on the Python code
 #   make clean     remove caches and scratch files (keeps .venv; distclean removes it too)
@@ -40,13 +44,16 @@ endif
 
 .DEFAULT_GOAL := build
 
-.PHONY: setup build demo test pgtap isolation pytest lint fmt distclean
+.PHONY: setup build verify demo test pgtap upgrade-check isolation pytest lint fmt distclean
 
 setup:
 	@scripts/setup.sh
 
 build:
 	@scripts/build.sh
+
+verify:
+	@scripts/verify_generated.sh
 
 # PGXS's `install` copies $(DATA); make sure it is fresh first.
 all install: build
@@ -61,12 +68,16 @@ demo:
 
 test:
 	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory verify
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory install
 	@PYTEST_ARGS="$(PYTEST_ARGS)" scripts/test_all.sh
 
 pgtap:
 	@scripts/run_pgtap.sh
+
+upgrade-check:
+	@scripts/upgrade_check.sh
 
 isolation:
 	@scripts/run_isolation.sh

@@ -315,7 +315,9 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_value bigint)
+CREATE OR REPLACE FUNCTION ratchet._opt_int(
+    key text, value jsonb, min_value bigint, max_value bigint
+)
 RETURNS bigint
 LANGUAGE plpgsql
 IMMUTABLE
@@ -2726,7 +2728,9 @@ END;
 $$;
 
 -- Takes the oldest unconsumed event of that name for a step; null if none.
-CREATE OR REPLACE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._consume_event(
+    run_id bigint, step text, event text, at timestamptz
+)
 RETURNS jsonb
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
