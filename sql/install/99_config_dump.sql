@@ -12,6 +12,7 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.history', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.steps', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.events', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.run_waits', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.waits', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.task_ids', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.workers_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.runs_id_seq', '');
