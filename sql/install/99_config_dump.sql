@@ -12,6 +12,7 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.history', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.steps', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.events', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.run_waits', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.waits', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.task_ids', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.workers_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.runs_id_seq', '');
@@ -20,5 +21,5 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.steps_seq_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.settings', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.queue_grants', '');
--- The default queue's row comes with the default queue (see queues above).
+-- The default queue's rows come with the default queue (see queues above).
 SELECT pg_catalog.pg_extension_config_dump('ratchet.queue_signals', $$WHERE queue <> 'default'$$);
