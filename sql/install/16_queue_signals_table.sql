@@ -4,7 +4,7 @@
 -- updates a second at most: a low fillfactor keeps each update on its page
 -- (HOT), and no index covers notified_at, which every such update rewrites.
 CREATE TABLE ratchet.queue_signals (
-    queue text NOT NULL REFERENCES ratchet.queues (name),
+    queue text NOT NULL REFERENCES ratchet.queues (name) ON DELETE CASCADE,
     slot smallint NOT NULL CHECK (slot IN (0, 1)),
     notified_at timestamptz NOT NULL,
     PRIMARY KEY (queue, slot)

@@ -3,7 +3,7 @@
 -- setting notify_interval_ms.
 
 CREATE TABLE ratchet.queue_signals (
-    queue text NOT NULL REFERENCES ratchet.queues (name),
+    queue text NOT NULL REFERENCES ratchet.queues (name) ON DELETE CASCADE,
     slot smallint NOT NULL CHECK (slot IN (0, 1)),
     notified_at timestamptz NOT NULL,
     PRIMARY KEY (queue, slot)
