@@ -51,7 +51,7 @@ $$;
 -- file (no group commit). So a queue sends at most one wake-up per
 -- notify_interval_ms (0: every time), decided through its two queue_signals
 -- rows (slots):
--- * read plainly: a slot stamped within the interval, nothing to do (the
+-- * read the newest stamp plainly: within the interval, nothing to do (the
 --   common case under load: no lock, no write);
 -- * else lock slot 0, SKIP LOCKED, stamp it and notify: of the producers
 --   that find the queue stale at once, one notifies, the others rely on it;
@@ -75,10 +75,9 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_ms integer;
+    v_interval interval;
     v_now timestamptz;
-    v_slots integer;
-    v_recent integer;
-    v_quiet boolean;
+    v_last timestamptz;
     v_slot smallint;
 BEGIN
     IF NOT EXISTS (
@@ -88,51 +87,27 @@ BEGIN
         RETURN;
     END IF;
     -- Every start() runs this: the common case (a recent stamp) is decided by
-    -- one statement (the setting read inline, not through ratchet._setting).
-    -- A stamp counts as recent on either side of now: a clock that went back
-    -- (the fake clock in tests) must not silence a queue.
+    -- one statement (the setting read inline, not through ratchet._setting,
+    -- and the clock without calling ratchet.now() unless it is faked).
     SELECT
-        iv.ms,
-        iv.at,
-        sig.slots,
-        sig.recent,
-        sig.quiet
-    INTO v_ms, v_now, v_slots, v_recent, v_quiet
-    FROM (
-        SELECT
-            coalesce(
-                (
-                    SELECT (st.value #>> '{}')::integer FROM ratchet.settings AS st
-                    WHERE st.name = 'notify_interval_ms'
-                ),
-                (ratchet._setting_default('notify_interval_ms') #>> '{}')::integer
-            ) AS ms,
-            -- ratchet.now() without its call when the clock is not faked
-            CASE
-                WHEN coalesce(current_setting('ratchet.fake_now', true), '') = ''
-                    THEN clock_timestamp()
-                ELSE ratchet.now()
-            END AS at
-    ) AS iv
-    CROSS JOIN LATERAL (
-        SELECT
-            count(*) AS slots,
-            count(*) FILTER (
-                WHERE
-                    s.notified_at > iv.at - iv.ms * interval '1 millisecond'
-                    AND s.notified_at < iv.at + iv.ms * interval '1 millisecond'
-            ) AS recent,
-            NOT coalesce(
-                bool_or(
-                    s.notified_at > iv.at - 2 * iv.ms * interval '1 millisecond'
-                    AND s.notified_at < iv.at + iv.ms * interval '1 millisecond'
-                ),
-                false
-            ) AS quiet
-        FROM ratchet.queue_signals AS s
-        WHERE s.queue = _wake.queue
-    ) AS sig;
-    IF v_recent > 0 THEN
+        coalesce(
+            (
+                SELECT (st.value #>> '{}')::integer FROM ratchet.settings AS st
+                WHERE st.name = 'notify_interval_ms'
+            ),
+            (ratchet._setting_default('notify_interval_ms') #>> '{}')::integer
+        ),
+        CASE
+            WHEN coalesce(current_setting('ratchet.fake_now', true), '') = ''
+                THEN clock_timestamp()
+            ELSE ratchet.now()
+        END,
+        (SELECT max(s.notified_at) FROM ratchet.queue_signals AS s WHERE s.queue = _wake.queue)
+    INTO v_ms, v_now, v_last;
+    v_interval := v_ms * interval '1 millisecond';
+    -- Recent on either side of now: a clock that went back (the fake clock in
+    -- tests) must not silence a queue.
+    IF v_last > v_now - v_interval AND v_last < v_now + v_interval THEN
         RETURN;
     END IF;
     -- Interval 0, or no slots (deleted by hand; create_queue restores them):
@@ -140,12 +115,18 @@ BEGIN
     -- stamped since the snapshot would raise 40001: such a producer only reads.
     IF
         v_ms > 0
-        AND v_slots > 0
+        AND v_last IS NOT NULL
         AND current_setting('transaction_isolation') IN ('read committed', 'read uncommitted')
     THEN
+        -- Slot 1 only when nothing was stamped for two intervals.
         SELECT s.slot INTO v_slot
         FROM ratchet.queue_signals AS s
-        WHERE s.queue = _wake.queue AND (s.slot = 0 OR v_quiet)
+        WHERE
+            s.queue = _wake.queue
+            AND (
+                s.slot = 0
+                OR NOT (v_last > v_now - 2 * v_interval AND v_last < v_now + v_interval)
+            )
         ORDER BY s.slot
         LIMIT 1
         FOR UPDATE SKIP LOCKED;
