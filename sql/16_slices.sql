@@ -190,8 +190,8 @@ BEGIN
             EXECUTE format(
                 'SELECT count(*) FROM (SELECT FROM ratchet.%I LIMIT $1) AS x', v_parts[1]
             )
-            INTO v_rows USING CASE WHEN v_keep = '{}' THEN null ELSE 2 * cardinality(v_keep) + 1 END;
-            IF v_keep <> '{}' AND v_rows <= 2 * cardinality(v_keep) THEN
+            INTO v_rows USING CASE WHEN v_keep = '{}' THEN null ELSE 2 * cardinality(v_keep) END;
+            IF v_keep <> '{}' AND v_rows < 2 * cardinality(v_keep) THEN
                 CONTINUE;
             END IF;
             -- A closed slice gets no new runs (the sequence restart waited
