@@ -48,7 +48,7 @@ $$;
 
 -- How long a slice stays open: a quarter of the longest queue retention, at
 -- least an hour. A slice leaves about one interval after its last run's
--- retention, so about five slices are live at a time, whatever the
+-- retention, so five or six slices are live at a time, whatever the
 -- retention (each partition costs every statement on the table a lock).
 -- Ids: at most one slice an hour keeps them below 2^53 for 239 years.
 CREATE OR REPLACE FUNCTION ratchet._slice_interval()
