@@ -143,8 +143,8 @@ BEGIN
 END;
 $$;
 
--- Retires what it can of the closed slices, oldest first; returns the number
--- of runs that left. Every lock it takes waits at most lock_timeout (the
+-- Drops or compacts the oldest closed slice that can go, at most one per
+-- call; returns the number of runs that left. Every lock it takes waits at most lock_timeout (the
 -- function's setting): a slice someone is reading is retried by the next
 -- tick rather than stalling the engine behind that reader, since a
 -- statement waiting for ACCESS EXCLUSIVE makes every later one wait too.
@@ -164,7 +164,6 @@ DECLARE
     v_parts text[];
     v_keep bigint[];
     v_rows bigint;
-    v_purged integer := 0;
     v_runs ratchet.runs[];
     v_history ratchet.history[];
     v_steps ratchet.steps[];
@@ -207,7 +206,7 @@ BEGIN
             -- committed since has changed what stays.
             v_keep := ratchet._slice_kept(v_s.slice, v_s.lo, v_s.hi, _retire_slices.at, v_max_kept);
             IF v_keep IS NULL THEN
-                CONTINUE;
+                RETURN 0;
             ELSIF v_keep = '{}' THEN
                 FOREACH v_part IN ARRAY v_parts LOOP
                     -- Slice 0 is made by CREATE EXTENSION, so its partitions
@@ -253,12 +252,14 @@ BEGIN
             WHERE f.run_id >= v_s.lo AND f.run_id < v_s.hi AND f.run_id <> ALL(v_keep);
             DELETE FROM ratchet.run_waits AS w
             WHERE w.waiter >= v_s.lo AND w.waiter < v_s.hi AND w.waiter <> ALL(v_keep);
-            v_purged := v_purged + v_rows - cardinality(v_keep);
+            -- One slice per tick: the locks (for a drop, ACCESS EXCLUSIVE on
+            -- the parents) last until tick's transaction ends, so end it soon.
+            RETURN v_rows - cardinality(v_keep);
         EXCEPTION WHEN lock_not_available THEN
             -- Someone holds the slice (a long query, pg_dump): next tick.
             CONTINUE;
         END;
     END LOOP;
-    RETURN v_purged;
+    RETURN 0;
 END;
 $$;
