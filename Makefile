@@ -1,12 +1,16 @@
 # pgratchet: PGXS build of the extension, plus the project's developer targets.
 #
 #   make setup     apt packages (when missing) + .venv with the Python client  (scripts/setup.sh)
-#   make build     sql/*.sql -> extension/pgratchet--$(EXTVERSION).sql + pgratchet.plain.sql
+#   make build     sql/ -> extension/pgratchet--$(EXTVERSION).sql, pgratchet.plain.sql and the upgrade
+#                  scripts to $(EXTVERSION) (see scripts/build.sh); released scripts stay frozen
+#   make verify    fail if a committed generated script in extension/ is stale (make build)
 #   make install   install control file + versioned script into PostgreSQL (PGXS)
 #   make demo      setup, build, install, then run examples/demo.py
-#   make test      setup, build, install, then lint + pgTAP (+ packaging checks) + isolation
-#                  (deterministic concurrency specs, tests/isolation) + pytest
-#   make pgtap | isolation | pytest | lint      one suite (expects setup/build/install done)
+#   make test      setup, verify, build, install, then lint + pgTAP (+ packaging checks) +
+#                  upgrade-check + isolation (deterministic concurrency specs) + pytest
+#   make upgrade-check   the last release upgraded with live work must equal a fresh install
+#                  and pass the pgTAP suite (scripts/upgrade_check.sh)
+#   make pgtap | upgrade-check | isolation | pytest | lint   one suite (after setup/build/install)
 #                  (lint = sqlfluff, ruff, mypy --strict on the client, shellcheck)
 #   make fmt       ruff format + ruff check --fix on the Python code
 #   make clean     remove caches and scratch files (keeps .venv; distclean removes it too)
@@ -40,13 +44,16 @@ endif
 
 .DEFAULT_GOAL := build
 
-.PHONY: setup build demo test pgtap isolation pytest lint fmt distclean
+.PHONY: setup build verify demo test pgtap upgrade-check isolation pytest lint fmt distclean
 
 setup:
 	@scripts/setup.sh
 
 build:
 	@scripts/build.sh
+
+verify:
+	@scripts/verify_generated.sh
 
 # PGXS's `install` copies $(DATA); make sure it is fresh first.
 all install: build
@@ -61,12 +68,16 @@ demo:
 
 test:
 	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory verify
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory install
 	@PYTEST_ARGS="$(PYTEST_ARGS)" scripts/test_all.sh
 
 pgtap:
 	@scripts/run_pgtap.sh
+
+upgrade-check:
+	@scripts/upgrade_check.sh
 
 isolation:
 	@scripts/run_isolation.sh
@@ -89,14 +100,19 @@ distclean: clean
 # Targets appended by other owners go below (bench: the benchmark engineer's block).
 
 # --- bench: the benchmark engineer's block ---------------------------------------------------
-#   make bench         full benchmark (< 40 min): throwaway cluster, pgbench, W1..W5, pgratchet vs
-#                      PgQueuer, Procrastinate, DBOS; writes bench/results/latest.json and
-#                      docs/benchmarks.md. Knobs: BENCH_W4_SECONDS, BENCH_REPS, ... (bench/run.py)
+#   make bench         full benchmark (< 40 min): throwaway cluster, pgbench, W1..W7, pgratchet vs
+#                      PgQueuer, Procrastinate, DBOS and vs the released 0.1.0 engine; writes
+#                      bench/results/latest.json and docs/benchmarks.md. Knobs: BENCH_W4_SECONDS,
+#                      BENCH_REPS, ... (bench/run.py)
 #   make bench-smoke   every workload at tiny sizes (< 2 min): proves the harness still runs
+#   make soak          pgratchet's W4 for BENCH_SOAK_SECONDS (3600) at 50% of the client worker's
+#                      capacity: size and throughput per minute (bench/results/soak.md)
+# The bench applies this tree's plain script (extension/pgratchet.plain.sql) to each database,
+# so it needs `make build`, not `make install`.
 # PGXS redefines PYTHON as the system python3, so this block names the venv python itself.
 BENCH_PEERS_VENV = bench/.venv-peers
 
-.PHONY: bench bench-smoke bench-peers
+.PHONY: bench bench-smoke bench-peers soak
 
 $(BENCH_PEERS_VENV)/.installed: bench/requirements-peers.txt
 	python3 -m venv $(BENCH_PEERS_VENV)
@@ -108,6 +124,10 @@ bench-peers: $(BENCH_PEERS_VENV)/.installed
 bench bench-smoke:
 	@$(MAKE) --no-print-directory setup
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory install
 	@$(MAKE) --no-print-directory bench-peers
 	$(VENV)/bin/python bench/run.py $(if $(filter bench-smoke,$@),--smoke)
+
+soak:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory build
+	$(VENV)/bin/python bench/run.py --soak

@@ -1,16 +1,22 @@
 """Profile pgratchet's hot path: pg_stat_statements over W1 and W2, auto_explain of one batch.
 
     .venv/bin/python bench/profile.py [--w1 10000] [--w2 1000]
+    .venv/bin/python bench/profile.py --w7 c [--w7-backlog 200000]
 
 Runs on its own throwaway cluster. pg_stat_statements tracks nested statements (the SQL inside
 the PL/pgSQL functions); auto_explain prints EXPLAIN ANALYZE of every statement inside one
 start_many, one claim(…, 500) and one complete_many. Writes bench/results/profile.txt.
+With --w7 CASE: loads W7's case (a, b, c or d; see pgratchet_sys.w7) and prints EXPLAIN
+(ANALYZE, BUFFERS) of every statement inside three claim(worker, 1) + complete_many
+transactions, slowest first with any JIT time, into bench/results/profile_w7<case>.txt.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +54,7 @@ def top(dsn: str) -> str:
 
 
 def run_module(dsn: str, workload: str, params: dict[str, Any]) -> None:
+    """Run a workload of the pgratchet module (this tree's engine and client)."""
     subprocess.run(
         [
             str(OWN_PY),
@@ -62,25 +69,54 @@ def run_module(dsn: str, workload: str, params: dict[str, Any]) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
         cwd=HERE / "systems",
+        env=dict(os.environ, PYTHONPATH=str(HERE.parent / "python_client")),
     )
+
+
+def _auto_explain(c: psycopg.Connection[Any], notes: list[str]) -> None:
+    c.add_notice_handler(lambda d: notes.append(d.message_primary or ""))
+    c.execute("LOAD 'auto_explain'")
+    for k, v in (
+        ("log_min_duration", "0"),
+        ("log_analyze", "on"),
+        ("log_buffers", "on"),
+        ("log_nested_statements", "on"),
+        ("log_timing", "on"),
+        ("log_level", "notice"),
+    ):
+        c.execute(f"SET auto_explain.{k} = {v}")
+    c.execute("SET client_min_messages = notice")
+
+
+def claim_explained(dsn: str) -> str:
+    """Every statement inside three claim(w7, 1) + complete_many transactions, slowest first."""
+    notes: list[str] = []
+    with psycopg.connect(dsn, autocommit=True) as c:
+        wid = c.execute("SELECT max(id) FROM ratchet.workers WHERE name = 'w7'").fetchone()[0]  # type: ignore[index]
+        _auto_explain(c, notes)
+        for _ in range(3):
+            with c.transaction():
+                tasks = [r[0] for r in c.execute("SELECT task FROM ratchet.claim(%s, 1)", (wid,))]
+                c.execute("SELECT count(*) FROM ratchet.complete_many(%s)", (tasks,))
+
+    def ms(note: str) -> float:
+        m = re.match(r"duration: ([\d.]+) ms", note)
+        return float(m.group(1)) if m else 0.0
+
+    lines = []
+    for note in sorted(notes, key=ms, reverse=True):
+        jit = re.search(r"Timing: .*Total ([\d.]+) ms", note)
+        text = re.search(r"Query Text: (.{0,100})", note, re.DOTALL)
+        query = " ".join(text.group(1).split()) if text else "?"
+        lines.append(f"{ms(note):9.3f} ms  jit {jit.group(1) if jit else '-':>7}  {query}")
+    return "\n".join(lines) + "\n\n" + "\n\n".join(sorted(notes, key=ms, reverse=True))
 
 
 def explained(dsn: str, n: int) -> str:
     """auto_explain output (EXPLAIN ANALYZE of each nested statement) for one batch."""
     notes: list[str] = []
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.add_notice_handler(lambda d: notes.append(d.message_primary or ""))
-        c.execute("LOAD 'auto_explain'")
-        for k, v in (
-            ("log_min_duration", "0"),
-            ("log_analyze", "on"),
-            ("log_buffers", "on"),
-            ("log_nested_statements", "on"),
-            ("log_timing", "on"),
-            ("log_level", "notice"),
-        ):
-            c.execute(f"SET auto_explain.{k} = {v}")
-        c.execute("SET client_min_messages = notice")
+        _auto_explain(c, notes)
         out = []
         for title, sql, params in (
             (
@@ -107,11 +143,28 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--w1", type=int, default=10_000)
     ap.add_argument("--w2", type=int, default=1_000)
+    ap.add_argument("--w7", choices=("a", "b", "c", "d"), help="profile W7's claim in this case")
+    ap.add_argument("--w7-backlog", type=int, default=200_000)
     args = ap.parse_args()
     cluster = Cluster()
     cluster.init()
     cluster.start()
     report = []
+    if args.w7:
+        try:
+            dsn = cluster.fresh_db("prof")
+            backlog = 0 if args.w7 == "a" else args.w7_backlog
+            params = {"case": args.w7, "claims": 20, "ready": 1000, "backlog": backlog}
+            print(f"profiling w7 {params}", file=sys.stderr, flush=True)
+            run_module(dsn, "w7", params)
+            text = claim_explained(dsn)
+        finally:
+            cluster.destroy()
+        out = HERE / "results" / f"profile_w7{args.w7}.txt"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(text)
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
     try:
         for workload, params in (
             ("w1", {"n": args.w1}),

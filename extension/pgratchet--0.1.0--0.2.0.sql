@@ -315,7 +315,9 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_value bigint)
+CREATE OR REPLACE FUNCTION ratchet._opt_int(
+    key text, value jsonb, min_value bigint, max_value bigint
+)
 RETURNS bigint
 LANGUAGE plpgsql
 IMMUTABLE
@@ -1174,6 +1176,77 @@ BEGIN
 END;
 $$;
 
+-- ==== sql/upgrade/0.1.0--0.2.0/20_waits.sql ====
+
+-- 0.1.0 -> 0.2.0: a waiting run's wait moves from the runs.wait_* columns to
+-- its own table, ratchet.waits (the shape of sql/install/12_waits_table.sql),
+-- so every live run sits in exactly one of pending, tasks and waits. Runs
+-- after 10_hardening.sql, which still reads runs.wait_runs.
+
+CREATE TABLE ratchet.waits (
+    run_id bigint PRIMARY KEY,
+    -- the step that records what the run gets (an event's payload, the runs'
+    -- outcomes, or a time-out)
+    step text NOT NULL,
+    event text,
+    -- when an await_event gives up (null: never)
+    timeout_at timestamptz,
+    -- the awaited runs, in the order await_runs returns their outcomes; each
+    -- also has a ratchet.run_waits row until the waiter resumes or ends
+    runs bigint[],
+    since timestamptz NOT NULL,
+    CHECK ((event IS NULL) <> (runs IS NULL)),
+    CHECK (timeout_at IS NULL OR event IS NOT NULL),
+    CHECK (cardinality(runs) > 0)
+) WITH (
+    autovacuum_vacuum_scale_factor = 0.01,
+    autovacuum_vacuum_insert_scale_factor = 0.01
+);
+
+-- tick() finds the awaits whose time-out has passed.
+CREATE INDEX waits_timeout_at ON ratchet.waits (timeout_at)
+WHERE timeout_at IS NOT NULL;
+
+COMMENT ON TABLE ratchet.waits IS
+'What each waiting run waits for: an event (with an optional time-out) or runs.';
+
+-- Each waiting run's wait, as 0.1.0 stored it. 0.1.0 did not record when the
+-- wait began: its last 'waiting' history entry says so.
+INSERT INTO ratchet.waits (run_id, step, event, timeout_at, runs, since)
+SELECT
+    r.id AS run_id,
+    r.wait_step AS step,
+    r.wait_event AS event,
+    r.wait_until AS timeout_at,
+    r.wait_runs AS runs,
+    coalesce(
+        (
+            SELECT max(h.at) FROM ratchet.history AS h
+            WHERE h.run_id = r.id AND h.kind = 'waiting'
+        ),
+        r.started_at,
+        r.created_at
+    ) AS since
+FROM ratchet.runs AS r
+WHERE r.status = 'waiting';
+
+-- Dropping the columns drops their CHECKs too; the index goes first.
+DROP INDEX ratchet.runs_wait_until;
+ALTER TABLE ratchet.runs
+DROP COLUMN wait_step,
+DROP COLUMN wait_event,
+DROP COLUMN wait_until,
+DROP COLUMN wait_runs;
+
+-- The CHECKs after the dropped ones get the names a fresh install gives them.
+ALTER TABLE ratchet.runs RENAME CONSTRAINT runs_check6 TO runs_check2;
+ALTER TABLE ratchet.runs RENAME CONSTRAINT runs_check7 TO runs_check3;
+
+-- A waiting run resumes and ends through helpers that take its waits row.
+DROP FUNCTION ratchet._resume(ratchet.runs, text, jsonb, timestamptz, text);
+-- complete() ends its run through ratchet._end like every other end.
+DROP FUNCTION ratchet._complete(ratchet.tasks, jsonb, timestamptz);
+
 -- ==== sql/21_register_workflow.sql ====
 
 -- Register a workflow or update the options given; JSON null resets one.
@@ -1737,7 +1810,11 @@ $$;
 -- ==== sql/42_outcomes.sql ====
 
 -- What happens to a run when its attempt ends, shared by the worker calls,
--- claim and tick. Callers hold the run's row lock and have removed the task.
+-- claim and tick. A live run sits in exactly one of ratchet.pending (ready),
+-- ratchet.tasks (held) and ratchet.waits (waiting); each transition between
+-- them, and out of them, has one helper here: _suspend (held to sleeping or
+-- waiting), _resume (waiting to ready), _end (to a final status). Callers
+-- hold the run's row lock.
 
 -- Wakes the runs that await this finished run: a waiter resumes once none of
 -- the runs it awaits is unfinished. Its run_waits rows stay until it resumes
@@ -1750,8 +1827,8 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_waiter bigint;
-    v_r ratchet.runs;
-    v_result jsonb;
+    v_queue text;
+    v_w ratchet.waits;
 BEGIN
     FOR v_waiter IN
         SELECT w.waiter FROM ratchet.run_waits AS w
@@ -1761,8 +1838,9 @@ BEGIN
         -- Lock first, then count: a sibling finishing at the same time either
         -- committed its end already or sees ours after waiting for the lock,
         -- so exactly one of them wakes the waiter.
-        SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = v_waiter FOR UPDATE;
-        IF v_r.status <> 'waiting' OR v_r.wait_runs IS NULL
+        SELECT r.queue INTO v_queue FROM ratchet.runs AS r WHERE r.id = v_waiter FOR UPDATE;
+        SELECT * INTO v_w FROM ratchet.waits AS w WHERE w.run_id = v_waiter;
+        IF v_w.runs IS NULL
             OR EXISTS (
                 SELECT 1 FROM ratchet.run_waits AS w
                 INNER JOIN ratchet.runs AS a ON a.id = w.awaited
@@ -1770,8 +1848,9 @@ BEGIN
             ) THEN
             CONTINUE;
         END IF;
-        v_result := ratchet._run_outcomes(v_r.wait_runs);
-        PERFORM ratchet._resume(v_r, 'await_runs', v_result, _finished.at, 'woken');
+        PERFORM ratchet._resume(
+            v_w, v_queue, 'await_runs', ratchet._run_outcomes(v_w.runs), _finished.at, 'woken'
+        );
     END LOOP;
 END;
 $$;
@@ -1792,10 +1871,53 @@ AS $$
     LEFT JOIN ratchet.runs AS r ON r.id = a.id;
 $$;
 
+-- Suspends a held run: its task ends and the run either sleeps (a pending
+-- row due at wake_at) or waits (a waits row: for an event, until timeout_at
+-- if given, or for runs, each with a run_waits row).
+CREATE OR REPLACE FUNCTION ratchet._suspend(
+    t ratchet.tasks,
+    step text,
+    detail jsonb,
+    at timestamptz,
+    wake_at timestamptz DEFAULT null,
+    event text DEFAULT null,
+    timeout_at timestamptz DEFAULT null,
+    runs bigint[] DEFAULT null
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_status text := CASE WHEN _suspend.wake_at IS NULL THEN 'waiting' ELSE 'sleeping' END;
+BEGIN
+    DELETE FROM ratchet.tasks AS x WHERE x.id = _suspend.t.id;
+    UPDATE ratchet.runs AS r SET status = v_status WHERE r.id = _suspend.t.run_id;
+    IF v_status = 'sleeping' THEN
+        PERFORM ratchet._pend(_suspend.t.run_id, _suspend.wake_at);
+    ELSE
+        INSERT INTO ratchet.waits (run_id, step, event, timeout_at, runs, since)
+        VALUES (
+            _suspend.t.run_id, _suspend.step, _suspend.event, _suspend.timeout_at,
+            _suspend.runs, _suspend.at
+        );
+        IF _suspend.runs IS NOT NULL THEN
+            -- Finished runs get a row too: it keeps them from being purged
+            -- before the waiter reads their outcomes (D9).
+            INSERT INTO ratchet.run_waits (awaited, waiter)
+            SELECT DISTINCT a.id, _suspend.t.run_id FROM unnest(_suspend.runs) AS a (id);
+        END IF;
+    END IF;
+    PERFORM ratchet._durability(_suspend.t.queue);
+    PERFORM ratchet._log(_suspend.t.run_id, v_status, _suspend.step, _suspend.detail, _suspend.at);
+END;
+$$;
+
 -- A waiting run gets what it waited for: the step is recorded, its waits are
 -- over and the run is claimable now.
 CREATE OR REPLACE FUNCTION ratchet._resume(
-    r ratchet.runs, kind text, result jsonb, at timestamptz, history_kind text
+    w ratchet.waits, queue text, kind text, result jsonb, at timestamptz, history_kind text
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -1803,24 +1925,52 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
+    DELETE FROM ratchet.waits AS x WHERE x.run_id = _resume.w.run_id;
     INSERT INTO ratchet.steps AS s (run_id, name, kind, result, created_at)
-    VALUES (_resume.r.id, _resume.r.wait_step, _resume.kind, _resume.result, _resume.at)
+    VALUES (_resume.w.run_id, _resume.w.step, _resume.kind, _resume.result, _resume.at)
     ON CONFLICT ON CONSTRAINT steps_pkey DO NOTHING;
-    UPDATE ratchet.runs AS x SET
-        status = 'queued',
-        wait_step = null,
-        wait_event = null,
-        wait_until = null,
-        wait_runs = null
-    WHERE x.id = _resume.r.id;
-    DELETE FROM ratchet.run_waits AS w WHERE w.waiter = _resume.r.id;
-    PERFORM ratchet._pend(_resume.r.id, _resume.at);
+    UPDATE ratchet.runs AS x SET status = 'queued' WHERE x.id = _resume.w.run_id;
+    DELETE FROM ratchet.run_waits AS x WHERE x.waiter = _resume.w.run_id;
+    PERFORM ratchet._pend(_resume.w.run_id, _resume.at);
     PERFORM ratchet._log(
-        _resume.r.id, _resume.history_kind, _resume.r.wait_step,
+        _resume.w.run_id, _resume.history_kind, _resume.w.step,
         jsonb_build_object('kind', _resume.kind), _resume.at
     );
-    PERFORM ratchet._durability(_resume.r.queue);
-    PERFORM ratchet._wake(_resume.r.queue);
+    PERFORM ratchet._durability(_resume.queue);
+    PERFORM ratchet._wake(_resume.queue);
+END;
+$$;
+
+-- Ends a run for good, whoever ends it: its final status, output (completed
+-- only), error (null keeps the last one: a run that completes after a retry
+-- keeps that failure's error), failure counts (null keeps them) and end time;
+-- the history entry; and the runs that await it are told. The caller has
+-- taken the run out of pending, tasks and waits.
+CREATE OR REPLACE FUNCTION ratchet._end(
+    run_id bigint,
+    status text,
+    output jsonb,
+    error jsonb,
+    failures jsonb,
+    step text,
+    detail jsonb,
+    at timestamptz
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    UPDATE ratchet.runs AS r SET
+        status = _end.status,
+        output = _end.output,
+        error = coalesce(_end.error, r.error),
+        failures = coalesce(_end.failures, r.failures),
+        finished_at = _end.at
+    WHERE r.id = _end.run_id;
+    PERFORM ratchet._log(_end.run_id, _end.status, _end.step, _end.detail, _end.at);
+    PERFORM ratchet._finished(_end.run_id, _end.at);
 END;
 $$;
 
@@ -1875,21 +2025,15 @@ BEGIN
         RETURN 'retrying';
     END IF;
 
-    UPDATE ratchet.runs AS r SET
-        status = 'failed',
-        error = _after_failure.error,
-        finished_at = _after_failure.at,
-        failures = r.failures || jsonb_build_object(v_key, v_count)
-    WHERE r.id = _after_failure.run_id;
-    PERFORM ratchet._log(
-        v_r.id, 'failed', _after_failure.step,
+    PERFORM ratchet._end(
+        v_r.id, 'failed', null, _after_failure.error,
+        v_r.failures || jsonb_build_object(v_key, v_count), _after_failure.step,
         jsonb_build_object(
             'error', _after_failure.error, 'failures', v_count,
             'max_attempts', v_limit, 'retryable', _after_failure.retryable
         ),
         _after_failure.at
     );
-    PERFORM ratchet._finished(v_r.id, _after_failure.at);
     RETURN 'failed';
 END;
 $$;
@@ -1996,9 +2140,9 @@ BEGIN
 END;
 $$;
 
--- Takes a live run off the hot path: its task is fenced (the worker's next
--- call raises `code`), its pending row and its waits are removed. The caller
--- then sets the run's final status and clears its wait_* columns.
+-- Takes a live run out of pending, tasks and waits: its task is fenced (the
+-- worker's next call raises `code`), its pending row and its waits are
+-- removed. The caller then ends the run (_end).
 CREATE OR REPLACE FUNCTION ratchet._fence_run(run_id bigint, code text, reason text, at timestamptz)
 RETURNS void
 LANGUAGE sql
@@ -2013,6 +2157,7 @@ AS $$
     SELECT g.id, _fence_run.run_id, _fence_run.code, _fence_run.reason, _fence_run.at
     FROM gone AS g;
     DELETE FROM ratchet.pending AS p WHERE p.run_id = _fence_run.run_id;
+    DELETE FROM ratchet.waits AS w WHERE w.run_id = _fence_run.run_id;
     DELETE FROM ratchet.run_waits AS w WHERE w.waiter = _fence_run.run_id;
 $$;
 
@@ -2030,17 +2175,10 @@ AS $$
 #variable_conflict use_column
 BEGIN
     PERFORM ratchet._fence_run(_end_run.run_id, _end_run.code, _end_run.reason, _end_run.at);
-    UPDATE ratchet.runs AS r SET
-        status = _end_run.status,
-        error = _end_run.error,
-        finished_at = _end_run.at,
-        wait_step = null,
-        wait_event = null,
-        wait_until = null,
-        wait_runs = null
-    WHERE r.id = _end_run.run_id;
-    PERFORM ratchet._log(_end_run.run_id, _end_run.status, null, _end_run.error, _end_run.at);
-    PERFORM ratchet._finished(_end_run.run_id, _end_run.at);
+    PERFORM ratchet._end(
+        _end_run.run_id, _end_run.status, null, _end_run.error, null, null, _end_run.error,
+        _end_run.at
+    );
 END;
 $$;
 
@@ -2112,6 +2250,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
+-- No JIT: a generic plan cannot see its LIMITs, so with a deep pending table its estimated
+-- cost passes jit_above_cost and every claim would compile its main statement (~15 ms per
+-- priority level visited, against well under a millisecond to run it).
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -2325,27 +2467,6 @@ $$;
 
 -- Completing a held task finishes its run with an output.
 
-CREATE OR REPLACE FUNCTION ratchet._complete(t ratchet.tasks, output jsonb, at timestamptz)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    DELETE FROM ratchet.tasks AS x WHERE x.id = _complete.t.id;
-    UPDATE ratchet.runs AS r SET
-        status = 'completed',
-        output = _complete.output,
-        finished_at = _complete.at
-    WHERE r.id = _complete.t.run_id;
-    PERFORM ratchet._log(
-        _complete.t.run_id, 'completed', null,
-        jsonb_build_object('task', _complete.t.id), _complete.at
-    );
-    PERFORM ratchet._finished(_complete.t.run_id, _complete.at);
-END;
-$$;
-
 CREATE OR REPLACE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
@@ -2361,12 +2482,17 @@ BEGIN
     PERFORM ratchet._check_size('output', complete.output);
     v_t := ratchet._hold(complete.task, v_now);
     PERFORM ratchet._durability(v_t.queue);
-    PERFORM ratchet._complete(v_t, complete.output, v_now);
+    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
+    PERFORM ratchet._end(
+        v_t.run_id, 'completed', complete.output, null, null, null,
+        jsonb_build_object('task', v_t.id), v_now
+    );
 END;
 $$;
 
 -- A batch of completions in one transaction (one commit for many tasks),
--- set-based so a batch costs a few statements, not a few per task.
+-- set-based so a batch costs a few statements, not a few per task: the same
+-- end as ratchet._end, for many runs at once.
 -- Tasks no longer held are skipped, not raised: the returned ids say which
 -- completed. outputs is a JSON array aligned with tasks, or null.
 CREATE OR REPLACE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
@@ -2631,12 +2757,8 @@ BEGIN
         RETURN false;
     END IF;
 
-    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
-    UPDATE ratchet.runs AS r SET status = 'sleeping' WHERE r.id = v_t.run_id;
-    PERFORM ratchet._pend(v_t.run_id, v_wake);
-    PERFORM ratchet._durability(v_t.queue);
-    PERFORM ratchet._log(
-        v_t.run_id, 'sleeping', sleep.step, jsonb_build_object('wake_at', v_wake), v_now
+    PERFORM ratchet._suspend(
+        v_t, sleep.step, jsonb_build_object('wake_at', v_wake), v_now, wake_at => v_wake
     );
     RETURN true;
 END;
@@ -2673,6 +2795,7 @@ AS $$
 DECLARE
     v_now timestamptz := ratchet.now();
     v_r ratchet.runs;
+    v_w ratchet.waits;
     v_e ratchet.events;
     v_limit integer;
 BEGIN
@@ -2689,10 +2812,13 @@ BEGIN
             'RT008', format('run %s is %s: it takes no more events', v_r.id, v_r.status)
         );
     END IF;
+    IF v_r.status = 'waiting' THEN
+        SELECT * INTO v_w FROM ratchet.waits AS w WHERE w.run_id = v_r.id;
+    END IF;
     -- Bounded buffer (D10), counted under the run's lock. An event the run
     -- waits for is consumed at once, so it is never refused.
     v_limit := (ratchet._setting('max_buffered_events') #>> '{}')::int;
-    IF (v_r.status <> 'waiting' OR v_r.wait_event IS DISTINCT FROM signal.event)
+    IF v_w.event IS DISTINCT FROM signal.event
         AND (
             SELECT count(*) FROM (
                 SELECT 1 FROM ratchet.events AS e
@@ -2716,9 +2842,9 @@ BEGIN
     PERFORM ratchet._log(
         v_r.id, 'signal', null, jsonb_build_object('event', signal.event, 'id', v_e.id), v_now
     );
-    IF v_r.status = 'waiting' AND v_r.wait_event = signal.event THEN
+    IF v_w.event = signal.event THEN
         PERFORM ratchet._resume(
-            v_r, 'event', ratchet._consume_event(v_r.id, v_r.wait_step, signal.event, v_now),
+            v_w, v_r.queue, 'event', ratchet._consume_event(v_r.id, v_w.step, signal.event, v_now),
             v_now, 'woken'
         );
     END IF;
@@ -2726,7 +2852,9 @@ END;
 $$;
 
 -- Takes the oldest unconsumed event of that name for a step; null if none.
-CREATE OR REPLACE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._consume_event(
+    run_id bigint, step text, event text, at timestamptz
+)
 RETURNS jsonb
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -2789,18 +2917,11 @@ BEGIN
         RETURN v_result;
     END IF;
 
-    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
-    UPDATE ratchet.runs AS r SET
-        status = 'waiting',
-        wait_step = await_event.step,
-        wait_event = await_event.event,
-        wait_until = v_now + await_event.timeout
-    WHERE r.id = v_t.run_id;
-    PERFORM ratchet._durability(v_t.queue);
-    PERFORM ratchet._log(
-        v_t.run_id, 'waiting', await_event.step,
+    PERFORM ratchet._suspend(
+        v_t, await_event.step,
         jsonb_build_object('event', await_event.event, 'until', v_now + await_event.timeout),
-        v_now
+        v_now,
+        event => await_event.event, timeout_at => v_now + await_event.timeout
     );
     RETURN null;
 END;
@@ -2922,21 +3043,11 @@ BEGIN
         RETURN v_result;
     END IF;
 
-    -- Finished runs get a wait row too: it keeps them from being purged
-    -- before the waiter reads their outcomes (D9).
-    INSERT INTO ratchet.run_waits (awaited, waiter)
-    SELECT DISTINCT a.id, v_t.run_id FROM unnest(await_runs.runs) AS a (id);
-    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
-    UPDATE ratchet.runs AS r SET
-        status = 'waiting',
-        wait_step = await_runs.step,
-        wait_runs = await_runs.runs
-    WHERE r.id = v_t.run_id;
-    PERFORM ratchet._durability(v_t.queue);
-    PERFORM ratchet._log(
-        v_t.run_id, 'waiting', await_runs.step,
+    PERFORM ratchet._suspend(
+        v_t, await_runs.step,
         jsonb_build_object('runs', cardinality(await_runs.runs), 'open', cardinality(v_open)),
-        v_now
+        v_now,
+        runs => await_runs.runs
     );
     RETURN null;
 END;
@@ -3193,13 +3304,31 @@ DECLARE
     v_stats text[];
 BEGIN
     RETURN QUERY
-    -- A running run is held by exactly one task.
-    SELECT 'running_task', r.id, format('running run holds %s tasks', count(t.id))
+    -- A run sits in exactly the one of pending (ready: queued or sleeping),
+    -- tasks (held: running) and waits (waiting) that its status names, and a
+    -- finished run in none of them.
+    SELECT
+        'one_place', r.id,
+        format(
+            '%s run is in %s', r.status,
+            coalesce(array_to_string(p.places, ', '), 'none of pending, tasks, waits')
+        )
     FROM ratchet.runs AS r
-    LEFT JOIN ratchet.tasks AS t ON t.run_id = r.id
-    WHERE r.status = 'running'
-    GROUP BY r.id
-    HAVING count(t.id) <> 1
+    CROSS JOIN LATERAL (
+        SELECT array_agg(x.place ORDER BY x.place) AS places
+        FROM (
+            SELECT 'pending' AS place FROM ratchet.pending AS p WHERE p.run_id = r.id
+            UNION ALL
+            SELECT 'tasks' FROM ratchet.tasks AS t WHERE t.run_id = r.id
+            UNION ALL
+            SELECT 'waits' FROM ratchet.waits AS w WHERE w.run_id = r.id
+        ) AS x
+    ) AS p
+    WHERE p.places IS DISTINCT FROM CASE
+        WHEN r.status IN ('queued', 'sleeping') THEN ARRAY['pending']
+        WHEN r.status = 'running' THEN ARRAY['tasks']
+        WHEN r.status = 'waiting' THEN ARRAY['waits']
+    END
 
     UNION ALL
     -- Every task belongs to a running run of the same queue.
@@ -3213,15 +3342,6 @@ BEGIN
     FROM ratchet.tasks AS t
     LEFT JOIN ratchet.runs AS r ON r.id = t.run_id
     WHERE r.id IS NULL OR r.status <> 'running' OR r.queue <> t.queue
-
-    UNION ALL
-    -- A queued or sleeping run has exactly one claim row.
-    SELECT 'pending_row', r.id, format('%s run has %s pending rows', r.status, count(p.run_id))
-    FROM ratchet.runs AS r
-    LEFT JOIN ratchet.pending AS p ON p.run_id = r.id
-    WHERE r.status IN ('queued', 'sleeping')
-    GROUP BY r.id
-    HAVING count(p.run_id) <> 1
 
     UNION ALL
     -- A claim row belongs to a queued or sleeping run and copies its claim keys.
@@ -3244,17 +3364,23 @@ BEGIN
         OR (p.queue, p.workflow, p.priority) IS DISTINCT FROM (r.queue, r.workflow, r.priority)
 
     UNION ALL
-    -- A finished run is off the hot path and has its end time.
+    -- A waits row belongs to a waiting run.
+    SELECT
+        'waits_run', w.run_id,
+        CASE
+            WHEN r.id IS NULL THEN 'waits row names a run that does not exist'
+            ELSE format('waits row for a %s run', r.status)
+        END
+    FROM ratchet.waits AS w
+    LEFT JOIN ratchet.runs AS r ON r.id = w.run_id
+    WHERE r.id IS NULL OR r.status <> 'waiting'
+
+    UNION ALL
+    -- A finished run has its end time and awaits no run.
     SELECT 'finished_run', r.id, format('%s run %s', r.status, f.what)
     FROM ratchet.runs AS r
     CROSS JOIN LATERAL (
-        SELECT 'holds a task' AS what
-        WHERE EXISTS (SELECT 1 FROM ratchet.tasks AS t WHERE t.run_id = r.id)
-        UNION ALL
-        SELECT 'has a pending row'
-        WHERE EXISTS (SELECT 1 FROM ratchet.pending AS p WHERE p.run_id = r.id)
-        UNION ALL
-        SELECT 'is a waiter in run_waits'
+        SELECT 'is a waiter in run_waits' AS what
         WHERE EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.waiter = r.id)
         UNION ALL
         SELECT 'has no finished_at'
@@ -3269,48 +3395,30 @@ BEGIN
     WHERE r.status NOT IN ('completed', 'failed', 'cancelled') AND r.finished_at IS NOT NULL
 
     UNION ALL
-    -- A waiting run knows its step and waits for an event or for runs, never
-    -- both; a run that is not waiting waits for nothing.
+    -- A run_waits row's waiter is a waiting run that awaits that run.
     SELECT
-        'wait_columns', r.id,
+        'run_waits_waiter', x.waiter,
         CASE
-            WHEN r.status <> 'waiting' THEN format('%s run has wait columns set', r.status)
-            WHEN r.wait_step IS NULL THEN 'waiting run has no wait_step'
-            ELSE 'waiting run must wait for exactly one of wait_event, wait_runs'
-        END
-    FROM ratchet.runs AS r
-    WHERE
-        CASE
-            WHEN r.status = 'waiting'
-                THEN r.wait_step IS NULL OR (r.wait_event IS NULL) = (r.wait_runs IS NULL)
-            ELSE num_nonnulls(r.wait_step, r.wait_event, r.wait_until, r.wait_runs) > 0
-        END
-
-    UNION ALL
-    -- A wait row's waiter is a waiting run that awaits that run.
-    SELECT
-        'run_waits_waiter', w.waiter,
-        CASE
-            WHEN r.id IS NULL THEN format('waits for run %s but does not exist', w.awaited)
+            WHEN r.id IS NULL THEN format('waits for run %s but does not exist', x.awaited)
             WHEN r.status <> 'waiting'
-                THEN format('%s run has a run_waits row for run %s', r.status, w.awaited)
-            ELSE format('run_waits row for run %s, which is not in its wait_runs', w.awaited)
+                THEN format('%s run has a run_waits row for run %s', r.status, x.awaited)
+            ELSE format('run_waits row for run %s, which it does not await', x.awaited)
         END
-    FROM ratchet.run_waits AS w
-    LEFT JOIN ratchet.runs AS r ON r.id = w.waiter
+    FROM ratchet.run_waits AS x
+    LEFT JOIN ratchet.runs AS r ON r.id = x.waiter
+    LEFT JOIN ratchet.waits AS w ON w.run_id = x.waiter
     WHERE
         r.id IS NULL
         OR r.status <> 'waiting'
-        OR NOT coalesce(w.awaited = ANY(r.wait_runs), false)
+        OR NOT coalesce(x.awaited = ANY(w.runs), false)
 
     UNION ALL
-    -- A run waiting for runs has a wait row, else nothing would ever wake it.
-    SELECT 'run_waits_missing', r.id, 'waiting for runs with no run_waits row'
-    FROM ratchet.runs AS r
+    -- A run waiting for runs has a run_waits row, else nothing would ever wake it.
+    SELECT 'run_waits_missing', w.run_id, 'waiting for runs with no run_waits row'
+    FROM ratchet.waits AS w
     WHERE
-        r.status = 'waiting'
-        AND r.wait_runs IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.waiter = r.id)
+        w.runs IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS x WHERE x.waiter = w.run_id)
 
     UNION ALL
     -- The audit trail of every run starts with its creation.
@@ -3414,7 +3522,9 @@ DECLARE
     v_woken integer := 0;
     v_deadlines integer;
     v_purged integer;
-    v_r ratchet.runs;
+    v_run bigint;
+    v_queue text;
+    v_w ratchet.waits;
 BEGIN
     PERFORM ratchet._require_read_committed('tick');
     -- Workers run tick() too: it only does what the engine would do anyway.
@@ -3423,21 +3533,29 @@ BEGIN
     END IF;
     v_reclaimed := ratchet._reclaim(null, v_now, v_batch);
 
-    -- Awaits whose timeout has passed record {"timed_out": true}.
-    FOR v_r IN
-        SELECT r.* FROM ratchet.runs AS r
-        WHERE r.wait_until <= v_now AND r.wait_until IS NOT NULL
-        ORDER BY r.id DESC
+    -- Awaits whose timeout has passed record {"timed_out": true}. Lock the
+    -- run, then read its wait again: a signal may have resumed it meanwhile.
+    FOR v_run IN
+        SELECT w.run_id FROM ratchet.waits AS w
+        WHERE w.timeout_at <= v_now AND w.timeout_at IS NOT NULL
+        ORDER BY w.run_id DESC
         LIMIT v_batch
-        FOR UPDATE SKIP LOCKED
     LOOP
-        IF v_r.status <> 'waiting' THEN
+        SELECT r.queue INTO v_queue FROM ratchet.runs AS r WHERE r.id = v_run
+        FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            CONTINUE;
+        END IF;
+        SELECT * INTO v_w FROM ratchet.waits AS w WHERE w.run_id = v_run AND w.timeout_at <= v_now;
+        IF NOT FOUND THEN
             CONTINUE;
         END IF;
         BEGIN
-            PERFORM ratchet._resume(v_r, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out');
+            PERFORM ratchet._resume(
+                v_w, v_queue, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out'
+            );
         EXCEPTION WHEN OTHERS THEN
-            PERFORM ratchet._engine_fail(v_r.id, 'await timeout', SQLSTATE, SQLERRM, v_now);
+            PERFORM ratchet._engine_fail(v_run, 'await timeout', SQLSTATE, SQLERRM, v_now);
         END;
         v_timed_out := v_timed_out + 1;
     END LOOP;
@@ -3684,3 +3802,4 @@ USING (queue IN (SELECT unnest(ratchet._readable_queues())));
 -- Tables added in 0.2.0 keep their rows in pg_dump, like the others.
 SELECT pg_catalog.pg_extension_config_dump('ratchet.settings', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.queue_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.waits', '');

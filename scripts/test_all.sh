@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run every suite (lint, pgTAP + packaging checks, isolation specs, pytest), even when an
-# earlier one fails, then print a recap with the runners' own summary lines. Exits non-zero
+# Run every suite (lint, pgTAP + packaging checks, upgrade-check, isolation specs, pytest),
+# even when an earlier one fails, then print a recap with the runners' own summary lines. Exits non-zero
 # if any suite failed.
 # Expects `make setup build install` to have run (make test does that first).
 # PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-x -k lease").
@@ -24,6 +24,11 @@ scripts/lint.sh 2>&1 | tee "$LOGDIR/lint.log"
 banner "pgtap (pg_prove) + packaging checks"
 scripts/run_pgtap.sh 2>&1 | tee "$LOGDIR/pgtap.log"
 [[ ${PIPESTATUS[0]} -eq 0 ]] && status[pgtap]=PASS || status[pgtap]=FAIL
+
+# --- upgrade from the last release ------------------------------------------------------------
+banner "upgrade-check (last release -> this version, extension and plain)"
+scripts/upgrade_check.sh 2>&1 | tee "$LOGDIR/upgrade.log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] && status[upgrade]=PASS || status[upgrade]=FAIL
 
 # --- isolation (deterministic concurrency specs) ---------------------------------------------
 banner "isolation (pg_isolation_regress)"
@@ -50,10 +55,10 @@ fi
 # The verdict first; pytest's own summary line last, as the closing line of the run.
 banner "summary"
 failed=()
-for suite in lint pgtap isolation pytest; do
+for suite in lint pgtap upgrade isolation pytest; do
     [[ ${status[$suite]} == FAIL ]] && failed+=("$suite")
 done
-verdict="lint ${status[lint]}, pgtap ${status[pgtap]}, isolation ${status[isolation]}, pytest ${status[pytest]}"
+verdict="lint ${status[lint]}, pgtap ${status[pgtap]}, upgrade ${status[upgrade]}, isolation ${status[isolation]}, pytest ${status[pytest]}"
 if ((${#failed[@]})); then
     echo "make test: FAILED: ${failed[*]} ($verdict)"
 else
@@ -62,6 +67,8 @@ fi
 echo "pg_prove:"
 grep -E '^(Files=|Result:|Failed [0-9]+/)' "$LOGDIR/pgtap.log" | sed 's/^/    /'
 grep -E '^(packaging: FAIL|run_pgtap: (packaging checks|no pgTAP))' "$LOGDIR/pgtap.log" | sed 's/^/    /'
+echo "upgrade-check:"
+grep -E '^(upgrade: FAIL|upgrade_check: (passed|FAILED|ERROR))' "$LOGDIR/upgrade.log" | sed 's/^/    /'
 echo "isolation:"
 grep -E '^( *[0-9]+ of [0-9]+ tests failed| *All [0-9]+ tests passed|test .* FAILED|run_isolation: ERROR)' \
     "$LOGDIR/isolation.log" | sed 's/^ */    /'

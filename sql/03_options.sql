@@ -128,7 +128,9 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION ratchet._opt_int(key text, value jsonb, min_value bigint, max_value bigint)
+CREATE OR REPLACE FUNCTION ratchet._opt_int(
+    key text, value jsonb, min_value bigint, max_value bigint
+)
 RETURNS bigint
 LANGUAGE plpgsql
 IMMUTABLE

@@ -1,5 +1,9 @@
 -- What happens to a run when its attempt ends, shared by the worker calls,
--- claim and tick. Callers hold the run's row lock and have removed the task.
+-- claim and tick. A live run sits in exactly one of ratchet.pending (ready),
+-- ratchet.tasks (held) and ratchet.waits (waiting); each transition between
+-- them, and out of them, has one helper here: _suspend (held to sleeping or
+-- waiting), _resume (waiting to ready), _end (to a final status). Callers
+-- hold the run's row lock.
 
 -- Wakes the runs that await this finished run: a waiter resumes once none of
 -- the runs it awaits is unfinished. Its run_waits rows stay until it resumes
@@ -12,8 +16,8 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_waiter bigint;
-    v_r ratchet.runs;
-    v_result jsonb;
+    v_queue text;
+    v_w ratchet.waits;
 BEGIN
     FOR v_waiter IN
         SELECT w.waiter FROM ratchet.run_waits AS w
@@ -23,8 +27,9 @@ BEGIN
         -- Lock first, then count: a sibling finishing at the same time either
         -- committed its end already or sees ours after waiting for the lock,
         -- so exactly one of them wakes the waiter.
-        SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = v_waiter FOR UPDATE;
-        IF v_r.status <> 'waiting' OR v_r.wait_runs IS NULL
+        SELECT r.queue INTO v_queue FROM ratchet.runs AS r WHERE r.id = v_waiter FOR UPDATE;
+        SELECT * INTO v_w FROM ratchet.waits AS w WHERE w.run_id = v_waiter;
+        IF v_w.runs IS NULL
             OR EXISTS (
                 SELECT 1 FROM ratchet.run_waits AS w
                 INNER JOIN ratchet.runs AS a ON a.id = w.awaited
@@ -32,8 +37,9 @@ BEGIN
             ) THEN
             CONTINUE;
         END IF;
-        v_result := ratchet._run_outcomes(v_r.wait_runs);
-        PERFORM ratchet._resume(v_r, 'await_runs', v_result, _finished.at, 'woken');
+        PERFORM ratchet._resume(
+            v_w, v_queue, 'await_runs', ratchet._run_outcomes(v_w.runs), _finished.at, 'woken'
+        );
     END LOOP;
 END;
 $$;
@@ -54,10 +60,53 @@ AS $$
     LEFT JOIN ratchet.runs AS r ON r.id = a.id;
 $$;
 
+-- Suspends a held run: its task ends and the run either sleeps (a pending
+-- row due at wake_at) or waits (a waits row: for an event, until timeout_at
+-- if given, or for runs, each with a run_waits row).
+CREATE OR REPLACE FUNCTION ratchet._suspend(
+    t ratchet.tasks,
+    step text,
+    detail jsonb,
+    at timestamptz,
+    wake_at timestamptz DEFAULT null,
+    event text DEFAULT null,
+    timeout_at timestamptz DEFAULT null,
+    runs bigint[] DEFAULT null
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_status text := CASE WHEN _suspend.wake_at IS NULL THEN 'waiting' ELSE 'sleeping' END;
+BEGIN
+    DELETE FROM ratchet.tasks AS x WHERE x.id = _suspend.t.id;
+    UPDATE ratchet.runs AS r SET status = v_status WHERE r.id = _suspend.t.run_id;
+    IF v_status = 'sleeping' THEN
+        PERFORM ratchet._pend(_suspend.t.run_id, _suspend.wake_at);
+    ELSE
+        INSERT INTO ratchet.waits (run_id, step, event, timeout_at, runs, since)
+        VALUES (
+            _suspend.t.run_id, _suspend.step, _suspend.event, _suspend.timeout_at,
+            _suspend.runs, _suspend.at
+        );
+        IF _suspend.runs IS NOT NULL THEN
+            -- Finished runs get a row too: it keeps them from being purged
+            -- before the waiter reads their outcomes (D9).
+            INSERT INTO ratchet.run_waits (awaited, waiter)
+            SELECT DISTINCT a.id, _suspend.t.run_id FROM unnest(_suspend.runs) AS a (id);
+        END IF;
+    END IF;
+    PERFORM ratchet._durability(_suspend.t.queue);
+    PERFORM ratchet._log(_suspend.t.run_id, v_status, _suspend.step, _suspend.detail, _suspend.at);
+END;
+$$;
+
 -- A waiting run gets what it waited for: the step is recorded, its waits are
 -- over and the run is claimable now.
 CREATE OR REPLACE FUNCTION ratchet._resume(
-    r ratchet.runs, kind text, result jsonb, at timestamptz, history_kind text
+    w ratchet.waits, queue text, kind text, result jsonb, at timestamptz, history_kind text
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -65,24 +114,52 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
+    DELETE FROM ratchet.waits AS x WHERE x.run_id = _resume.w.run_id;
     INSERT INTO ratchet.steps AS s (run_id, name, kind, result, created_at)
-    VALUES (_resume.r.id, _resume.r.wait_step, _resume.kind, _resume.result, _resume.at)
+    VALUES (_resume.w.run_id, _resume.w.step, _resume.kind, _resume.result, _resume.at)
     ON CONFLICT ON CONSTRAINT steps_pkey DO NOTHING;
-    UPDATE ratchet.runs AS x SET
-        status = 'queued',
-        wait_step = null,
-        wait_event = null,
-        wait_until = null,
-        wait_runs = null
-    WHERE x.id = _resume.r.id;
-    DELETE FROM ratchet.run_waits AS w WHERE w.waiter = _resume.r.id;
-    PERFORM ratchet._pend(_resume.r.id, _resume.at);
+    UPDATE ratchet.runs AS x SET status = 'queued' WHERE x.id = _resume.w.run_id;
+    DELETE FROM ratchet.run_waits AS x WHERE x.waiter = _resume.w.run_id;
+    PERFORM ratchet._pend(_resume.w.run_id, _resume.at);
     PERFORM ratchet._log(
-        _resume.r.id, _resume.history_kind, _resume.r.wait_step,
+        _resume.w.run_id, _resume.history_kind, _resume.w.step,
         jsonb_build_object('kind', _resume.kind), _resume.at
     );
-    PERFORM ratchet._durability(_resume.r.queue);
-    PERFORM ratchet._wake(_resume.r.queue);
+    PERFORM ratchet._durability(_resume.queue);
+    PERFORM ratchet._wake(_resume.queue);
+END;
+$$;
+
+-- Ends a run for good, whoever ends it: its final status, output (completed
+-- only), error (null keeps the last one: a run that completes after a retry
+-- keeps that failure's error), failure counts (null keeps them) and end time;
+-- the history entry; and the runs that await it are told. The caller has
+-- taken the run out of pending, tasks and waits.
+CREATE OR REPLACE FUNCTION ratchet._end(
+    run_id bigint,
+    status text,
+    output jsonb,
+    error jsonb,
+    failures jsonb,
+    step text,
+    detail jsonb,
+    at timestamptz
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    UPDATE ratchet.runs AS r SET
+        status = _end.status,
+        output = _end.output,
+        error = coalesce(_end.error, r.error),
+        failures = coalesce(_end.failures, r.failures),
+        finished_at = _end.at
+    WHERE r.id = _end.run_id;
+    PERFORM ratchet._log(_end.run_id, _end.status, _end.step, _end.detail, _end.at);
+    PERFORM ratchet._finished(_end.run_id, _end.at);
 END;
 $$;
 
@@ -137,21 +214,15 @@ BEGIN
         RETURN 'retrying';
     END IF;
 
-    UPDATE ratchet.runs AS r SET
-        status = 'failed',
-        error = _after_failure.error,
-        finished_at = _after_failure.at,
-        failures = r.failures || jsonb_build_object(v_key, v_count)
-    WHERE r.id = _after_failure.run_id;
-    PERFORM ratchet._log(
-        v_r.id, 'failed', _after_failure.step,
+    PERFORM ratchet._end(
+        v_r.id, 'failed', null, _after_failure.error,
+        v_r.failures || jsonb_build_object(v_key, v_count), _after_failure.step,
         jsonb_build_object(
             'error', _after_failure.error, 'failures', v_count,
             'max_attempts', v_limit, 'retryable', _after_failure.retryable
         ),
         _after_failure.at
     );
-    PERFORM ratchet._finished(v_r.id, _after_failure.at);
     RETURN 'failed';
 END;
 $$;
@@ -258,9 +329,9 @@ BEGIN
 END;
 $$;
 
--- Takes a live run off the hot path: its task is fenced (the worker's next
--- call raises `code`), its pending row and its waits are removed. The caller
--- then sets the run's final status and clears its wait_* columns.
+-- Takes a live run out of pending, tasks and waits: its task is fenced (the
+-- worker's next call raises `code`), its pending row and its waits are
+-- removed. The caller then ends the run (_end).
 CREATE OR REPLACE FUNCTION ratchet._fence_run(run_id bigint, code text, reason text, at timestamptz)
 RETURNS void
 LANGUAGE sql
@@ -275,6 +346,7 @@ AS $$
     SELECT g.id, _fence_run.run_id, _fence_run.code, _fence_run.reason, _fence_run.at
     FROM gone AS g;
     DELETE FROM ratchet.pending AS p WHERE p.run_id = _fence_run.run_id;
+    DELETE FROM ratchet.waits AS w WHERE w.run_id = _fence_run.run_id;
     DELETE FROM ratchet.run_waits AS w WHERE w.waiter = _fence_run.run_id;
 $$;
 
@@ -292,17 +364,10 @@ AS $$
 #variable_conflict use_column
 BEGIN
     PERFORM ratchet._fence_run(_end_run.run_id, _end_run.code, _end_run.reason, _end_run.at);
-    UPDATE ratchet.runs AS r SET
-        status = _end_run.status,
-        error = _end_run.error,
-        finished_at = _end_run.at,
-        wait_step = null,
-        wait_event = null,
-        wait_until = null,
-        wait_runs = null
-    WHERE r.id = _end_run.run_id;
-    PERFORM ratchet._log(_end_run.run_id, _end_run.status, null, _end_run.error, _end_run.at);
-    PERFORM ratchet._finished(_end_run.run_id, _end_run.at);
+    PERFORM ratchet._end(
+        _end_run.run_id, _end_run.status, null, _end_run.error, null, null, _end_run.error,
+        _end_run.at
+    );
 END;
 $$;
 

@@ -24,6 +24,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 -- Generic plans: re-planning these statements on every call costs more than running them.
 SET plan_cache_mode = force_generic_plan
+-- No JIT: a generic plan cannot see its LIMITs, so with a deep pending table its estimated
+-- cost passes jit_above_cost and every claim would compile its main statement (~15 ms per
+-- priority level visited, against well under a millisecond to run it).
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -1,26 +1,5 @@
 -- Completing a held task finishes its run with an output.
 
-CREATE OR REPLACE FUNCTION ratchet._complete(t ratchet.tasks, output jsonb, at timestamptz)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    DELETE FROM ratchet.tasks AS x WHERE x.id = _complete.t.id;
-    UPDATE ratchet.runs AS r SET
-        status = 'completed',
-        output = _complete.output,
-        finished_at = _complete.at
-    WHERE r.id = _complete.t.run_id;
-    PERFORM ratchet._log(
-        _complete.t.run_id, 'completed', null,
-        jsonb_build_object('task', _complete.t.id), _complete.at
-    );
-    PERFORM ratchet._finished(_complete.t.run_id, _complete.at);
-END;
-$$;
-
 CREATE OR REPLACE FUNCTION ratchet.complete(task bigint, output jsonb DEFAULT null)
 RETURNS void
 LANGUAGE plpgsql
@@ -36,12 +15,17 @@ BEGIN
     PERFORM ratchet._check_size('output', complete.output);
     v_t := ratchet._hold(complete.task, v_now);
     PERFORM ratchet._durability(v_t.queue);
-    PERFORM ratchet._complete(v_t, complete.output, v_now);
+    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
+    PERFORM ratchet._end(
+        v_t.run_id, 'completed', complete.output, null, null, null,
+        jsonb_build_object('task', v_t.id), v_now
+    );
 END;
 $$;
 
 -- A batch of completions in one transaction (one commit for many tasks),
--- set-based so a batch costs a few statements, not a few per task.
+-- set-based so a batch costs a few statements, not a few per task: the same
+-- end as ratchet._end, for many runs at once.
 -- Tasks no longer held are skipped, not raised: the returned ids say which
 -- completed. outputs is a JSON array aligned with tasks, or null.
 CREATE OR REPLACE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)

@@ -46,12 +46,8 @@ BEGIN
         RETURN false;
     END IF;
 
-    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
-    UPDATE ratchet.runs AS r SET status = 'sleeping' WHERE r.id = v_t.run_id;
-    PERFORM ratchet._pend(v_t.run_id, v_wake);
-    PERFORM ratchet._durability(v_t.queue);
-    PERFORM ratchet._log(
-        v_t.run_id, 'sleeping', sleep.step, jsonb_build_object('wake_at', v_wake), v_now
+    PERFORM ratchet._suspend(
+        v_t, sleep.step, jsonb_build_object('wake_at', v_wake), v_now, wake_at => v_wake
     );
     RETURN true;
 END;

@@ -27,6 +27,7 @@ AS $$
 DECLARE
     v_now timestamptz := ratchet.now();
     v_r ratchet.runs;
+    v_w ratchet.waits;
     v_e ratchet.events;
     v_limit integer;
 BEGIN
@@ -43,10 +44,13 @@ BEGIN
             'RT008', format('run %s is %s: it takes no more events', v_r.id, v_r.status)
         );
     END IF;
+    IF v_r.status = 'waiting' THEN
+        SELECT * INTO v_w FROM ratchet.waits AS w WHERE w.run_id = v_r.id;
+    END IF;
     -- Bounded buffer (D10), counted under the run's lock. An event the run
     -- waits for is consumed at once, so it is never refused.
     v_limit := (ratchet._setting('max_buffered_events') #>> '{}')::int;
-    IF (v_r.status <> 'waiting' OR v_r.wait_event IS DISTINCT FROM signal.event)
+    IF v_w.event IS DISTINCT FROM signal.event
         AND (
             SELECT count(*) FROM (
                 SELECT 1 FROM ratchet.events AS e
@@ -70,9 +74,9 @@ BEGIN
     PERFORM ratchet._log(
         v_r.id, 'signal', null, jsonb_build_object('event', signal.event, 'id', v_e.id), v_now
     );
-    IF v_r.status = 'waiting' AND v_r.wait_event = signal.event THEN
+    IF v_w.event = signal.event THEN
         PERFORM ratchet._resume(
-            v_r, 'event', ratchet._consume_event(v_r.id, v_r.wait_step, signal.event, v_now),
+            v_w, v_r.queue, 'event', ratchet._consume_event(v_r.id, v_w.step, signal.event, v_now),
             v_now, 'woken'
         );
     END IF;
@@ -80,7 +84,9 @@ END;
 $$;
 
 -- Takes the oldest unconsumed event of that name for a step; null if none.
-CREATE OR REPLACE FUNCTION ratchet._consume_event(run_id bigint, step text, event text, at timestamptz)
+CREATE OR REPLACE FUNCTION ratchet._consume_event(
+    run_id bigint, step text, event text, at timestamptz
+)
 RETURNS jsonb
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -143,18 +149,11 @@ BEGIN
         RETURN v_result;
     END IF;
 
-    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
-    UPDATE ratchet.runs AS r SET
-        status = 'waiting',
-        wait_step = await_event.step,
-        wait_event = await_event.event,
-        wait_until = v_now + await_event.timeout
-    WHERE r.id = v_t.run_id;
-    PERFORM ratchet._durability(v_t.queue);
-    PERFORM ratchet._log(
-        v_t.run_id, 'waiting', await_event.step,
+    PERFORM ratchet._suspend(
+        v_t, await_event.step,
         jsonb_build_object('event', await_event.event, 'until', v_now + await_event.timeout),
-        v_now
+        v_now,
+        event => await_event.event, timeout_at => v_now + await_event.timeout
     );
     RETURN null;
 END;

@@ -112,21 +112,11 @@ BEGIN
         RETURN v_result;
     END IF;
 
-    -- Finished runs get a wait row too: it keeps them from being purged
-    -- before the waiter reads their outcomes (D9).
-    INSERT INTO ratchet.run_waits (awaited, waiter)
-    SELECT DISTINCT a.id, v_t.run_id FROM unnest(await_runs.runs) AS a (id);
-    DELETE FROM ratchet.tasks AS t WHERE t.id = v_t.id;
-    UPDATE ratchet.runs AS r SET
-        status = 'waiting',
-        wait_step = await_runs.step,
-        wait_runs = await_runs.runs
-    WHERE r.id = v_t.run_id;
-    PERFORM ratchet._durability(v_t.queue);
-    PERFORM ratchet._log(
-        v_t.run_id, 'waiting', await_runs.step,
+    PERFORM ratchet._suspend(
+        v_t, await_runs.step,
         jsonb_build_object('runs', cardinality(await_runs.runs), 'open', cardinality(v_open)),
-        v_now
+        v_now,
+        runs => await_runs.runs
     );
     RETURN null;
 END;

@@ -16,13 +16,31 @@ DECLARE
     v_stats text[];
 BEGIN
     RETURN QUERY
-    -- A running run is held by exactly one task.
-    SELECT 'running_task', r.id, format('running run holds %s tasks', count(t.id))
+    -- A run sits in exactly the one of pending (ready: queued or sleeping),
+    -- tasks (held: running) and waits (waiting) that its status names, and a
+    -- finished run in none of them.
+    SELECT
+        'one_place', r.id,
+        format(
+            '%s run is in %s', r.status,
+            coalesce(array_to_string(p.places, ', '), 'none of pending, tasks, waits')
+        )
     FROM ratchet.runs AS r
-    LEFT JOIN ratchet.tasks AS t ON t.run_id = r.id
-    WHERE r.status = 'running'
-    GROUP BY r.id
-    HAVING count(t.id) <> 1
+    CROSS JOIN LATERAL (
+        SELECT array_agg(x.place ORDER BY x.place) AS places
+        FROM (
+            SELECT 'pending' AS place FROM ratchet.pending AS p WHERE p.run_id = r.id
+            UNION ALL
+            SELECT 'tasks' FROM ratchet.tasks AS t WHERE t.run_id = r.id
+            UNION ALL
+            SELECT 'waits' FROM ratchet.waits AS w WHERE w.run_id = r.id
+        ) AS x
+    ) AS p
+    WHERE p.places IS DISTINCT FROM CASE
+        WHEN r.status IN ('queued', 'sleeping') THEN ARRAY['pending']
+        WHEN r.status = 'running' THEN ARRAY['tasks']
+        WHEN r.status = 'waiting' THEN ARRAY['waits']
+    END
 
     UNION ALL
     -- Every task belongs to a running run of the same queue.
@@ -36,15 +54,6 @@ BEGIN
     FROM ratchet.tasks AS t
     LEFT JOIN ratchet.runs AS r ON r.id = t.run_id
     WHERE r.id IS NULL OR r.status <> 'running' OR r.queue <> t.queue
-
-    UNION ALL
-    -- A queued or sleeping run has exactly one claim row.
-    SELECT 'pending_row', r.id, format('%s run has %s pending rows', r.status, count(p.run_id))
-    FROM ratchet.runs AS r
-    LEFT JOIN ratchet.pending AS p ON p.run_id = r.id
-    WHERE r.status IN ('queued', 'sleeping')
-    GROUP BY r.id
-    HAVING count(p.run_id) <> 1
 
     UNION ALL
     -- A claim row belongs to a queued or sleeping run and copies its claim keys.
@@ -67,17 +76,23 @@ BEGIN
         OR (p.queue, p.workflow, p.priority) IS DISTINCT FROM (r.queue, r.workflow, r.priority)
 
     UNION ALL
-    -- A finished run is off the hot path and has its end time.
+    -- A waits row belongs to a waiting run.
+    SELECT
+        'waits_run', w.run_id,
+        CASE
+            WHEN r.id IS NULL THEN 'waits row names a run that does not exist'
+            ELSE format('waits row for a %s run', r.status)
+        END
+    FROM ratchet.waits AS w
+    LEFT JOIN ratchet.runs AS r ON r.id = w.run_id
+    WHERE r.id IS NULL OR r.status <> 'waiting'
+
+    UNION ALL
+    -- A finished run has its end time and awaits no run.
     SELECT 'finished_run', r.id, format('%s run %s', r.status, f.what)
     FROM ratchet.runs AS r
     CROSS JOIN LATERAL (
-        SELECT 'holds a task' AS what
-        WHERE EXISTS (SELECT 1 FROM ratchet.tasks AS t WHERE t.run_id = r.id)
-        UNION ALL
-        SELECT 'has a pending row'
-        WHERE EXISTS (SELECT 1 FROM ratchet.pending AS p WHERE p.run_id = r.id)
-        UNION ALL
-        SELECT 'is a waiter in run_waits'
+        SELECT 'is a waiter in run_waits' AS what
         WHERE EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.waiter = r.id)
         UNION ALL
         SELECT 'has no finished_at'
@@ -92,48 +107,30 @@ BEGIN
     WHERE r.status NOT IN ('completed', 'failed', 'cancelled') AND r.finished_at IS NOT NULL
 
     UNION ALL
-    -- A waiting run knows its step and waits for an event or for runs, never
-    -- both; a run that is not waiting waits for nothing.
+    -- A run_waits row's waiter is a waiting run that awaits that run.
     SELECT
-        'wait_columns', r.id,
+        'run_waits_waiter', x.waiter,
         CASE
-            WHEN r.status <> 'waiting' THEN format('%s run has wait columns set', r.status)
-            WHEN r.wait_step IS NULL THEN 'waiting run has no wait_step'
-            ELSE 'waiting run must wait for exactly one of wait_event, wait_runs'
-        END
-    FROM ratchet.runs AS r
-    WHERE
-        CASE
-            WHEN r.status = 'waiting'
-                THEN r.wait_step IS NULL OR (r.wait_event IS NULL) = (r.wait_runs IS NULL)
-            ELSE num_nonnulls(r.wait_step, r.wait_event, r.wait_until, r.wait_runs) > 0
-        END
-
-    UNION ALL
-    -- A wait row's waiter is a waiting run that awaits that run.
-    SELECT
-        'run_waits_waiter', w.waiter,
-        CASE
-            WHEN r.id IS NULL THEN format('waits for run %s but does not exist', w.awaited)
+            WHEN r.id IS NULL THEN format('waits for run %s but does not exist', x.awaited)
             WHEN r.status <> 'waiting'
-                THEN format('%s run has a run_waits row for run %s', r.status, w.awaited)
-            ELSE format('run_waits row for run %s, which is not in its wait_runs', w.awaited)
+                THEN format('%s run has a run_waits row for run %s', r.status, x.awaited)
+            ELSE format('run_waits row for run %s, which it does not await', x.awaited)
         END
-    FROM ratchet.run_waits AS w
-    LEFT JOIN ratchet.runs AS r ON r.id = w.waiter
+    FROM ratchet.run_waits AS x
+    LEFT JOIN ratchet.runs AS r ON r.id = x.waiter
+    LEFT JOIN ratchet.waits AS w ON w.run_id = x.waiter
     WHERE
         r.id IS NULL
         OR r.status <> 'waiting'
-        OR NOT coalesce(w.awaited = ANY(r.wait_runs), false)
+        OR NOT coalesce(x.awaited = ANY(w.runs), false)
 
     UNION ALL
-    -- A run waiting for runs has a wait row, else nothing would ever wake it.
-    SELECT 'run_waits_missing', r.id, 'waiting for runs with no run_waits row'
-    FROM ratchet.runs AS r
+    -- A run waiting for runs has a run_waits row, else nothing would ever wake it.
+    SELECT 'run_waits_missing', w.run_id, 'waiting for runs with no run_waits row'
+    FROM ratchet.waits AS w
     WHERE
-        r.status = 'waiting'
-        AND r.wait_runs IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.waiter = r.id)
+        w.runs IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS x WHERE x.waiter = w.run_id)
 
     UNION ALL
     -- The audit trail of every run starts with its creation.

@@ -14,7 +14,9 @@ DECLARE
     v_woken integer := 0;
     v_deadlines integer;
     v_purged integer;
-    v_r ratchet.runs;
+    v_run bigint;
+    v_queue text;
+    v_w ratchet.waits;
 BEGIN
     PERFORM ratchet._require_read_committed('tick');
     -- Workers run tick() too: it only does what the engine would do anyway.
@@ -23,21 +25,29 @@ BEGIN
     END IF;
     v_reclaimed := ratchet._reclaim(null, v_now, v_batch);
 
-    -- Awaits whose timeout has passed record {"timed_out": true}.
-    FOR v_r IN
-        SELECT r.* FROM ratchet.runs AS r
-        WHERE r.wait_until <= v_now AND r.wait_until IS NOT NULL
-        ORDER BY r.id DESC
+    -- Awaits whose timeout has passed record {"timed_out": true}. Lock the
+    -- run, then read its wait again: a signal may have resumed it meanwhile.
+    FOR v_run IN
+        SELECT w.run_id FROM ratchet.waits AS w
+        WHERE w.timeout_at <= v_now AND w.timeout_at IS NOT NULL
+        ORDER BY w.run_id DESC
         LIMIT v_batch
-        FOR UPDATE SKIP LOCKED
     LOOP
-        IF v_r.status <> 'waiting' THEN
+        SELECT r.queue INTO v_queue FROM ratchet.runs AS r WHERE r.id = v_run
+        FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            CONTINUE;
+        END IF;
+        SELECT * INTO v_w FROM ratchet.waits AS w WHERE w.run_id = v_run AND w.timeout_at <= v_now;
+        IF NOT FOUND THEN
             CONTINUE;
         END IF;
         BEGIN
-            PERFORM ratchet._resume(v_r, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out');
+            PERFORM ratchet._resume(
+                v_w, v_queue, 'event', '{"timed_out": true}'::jsonb, v_now, 'timed_out'
+            );
         EXCEPTION WHEN OTHERS THEN
-            PERFORM ratchet._engine_fail(v_r.id, 'await timeout', SQLSTATE, SQLERRM, v_now);
+            PERFORM ratchet._engine_fail(v_run, 'await timeout', SQLSTATE, SQLERRM, v_now);
         END;
         v_timed_out := v_timed_out + 1;
     END LOOP;

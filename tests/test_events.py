@@ -55,7 +55,11 @@ def test_the_same_event_sent_twice_is_consumed_in_order_one_per_await(app: pgrat
         late = app.start("await_twice")
         wait_for(lambda: late.status() == "waiting", 30, "the run to wait")
         app.signal(late.id, "n", "first")
-        wait_for(lambda: late.info()["wait_step"] == "second", 30, "the second await")
+        wait_for(
+            lambda: [(e.kind, e.step) for e in late.history()][-1] == ("waiting", "second"),
+            30,
+            "the second await",
+        )
         app.signal(late.id, "n", "second")
         assert late.result(timeout=30) == {"got": ["first", "second"]}
     events = query(

@@ -62,8 +62,23 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def db_stats(dsn: str) -> dict[str, float]:
-    """Cluster WAL and this database's transaction counters (pg_stat_wal, pg_stat_database).
+# Per table: rows inserted / updated (of which HOT) / deleted, its index count, and the index
+# blocks read or hit (pg_statio). Summed into "rows written per job" by delta().
+_TABLE_COUNTERS = """
+SELECT s.relid::regclass::text, s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del,
+       (SELECT count(*) FROM pg_index AS i WHERE i.indrelid = s.relid),
+       coalesce((SELECT sum(x.idx_blks_hit + x.idx_blks_read) FROM pg_statio_user_indexes AS x
+                 WHERE x.relid = s.relid), 0),
+       coalesce((SELECT sum(x.idx_tup_read) FROM pg_stat_user_indexes AS x
+                 WHERE x.relid = s.relid), 0)
+FROM pg_stat_user_tables AS s
+"""
+_COUNTER_KEYS = ("ins", "upd", "hot_upd", "del", "indexes", "idx_blks", "idx_tup_read")
+
+
+def db_stats(dsn: str) -> dict[str, Any]:
+    """Cluster WAL, this database's transaction counters (pg_stat_wal, pg_stat_database) and
+    the row counters of every user table (pg_stat_user_tables, pg_stat(io)_user_indexes).
 
     Backends flush their counters when they exit, so callers close their connections first;
     the short sleep lets the last exits land.
@@ -79,9 +94,15 @@ def db_stats(dsn: str) -> dict[str, float]:
             " pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
             " FROM pg_stat_wal w, pg_stat_database d WHERE d.datname = current_database()"
         ).fetchone()
+        tables = {
+            r[0]: dict(zip(_COUNTER_KEYS, (float(v) for v in r[1:]), strict=True))
+            for r in c.execute(_TABLE_COUNTERS).fetchall()
+        }
     assert row is not None
     keys = ("wal_bytes", "wal_records", "wal_fpi", "xact_commit", "xact_rollback", "wal_lsn")
-    return {k: float(v) for k, v in zip(keys, row, strict=True)}
+    out: dict[str, Any] = {k: float(v) for k, v in zip(keys, row, strict=True)}
+    out["tables"] = tables
+    return out
 
 
 def _lsn(v: float) -> str:
@@ -116,9 +137,42 @@ def wal_commits(lsn0: float, lsn1: float) -> float | None:
     return float(m.group(1)) if m else (0.0 if p.returncode == 0 else None)
 
 
-def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
-    d: dict[str, float | None] = {k: after[k] - before[k] for k in before}
+def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """after - before of the counters, plus WAL commits and the row work summed over tables:
+    rows inserted/updated/deleted, dead row versions left for vacuum (every update and
+    delete), index entries written (each insert or non-HOT update adds one per index), and
+    index blocks touched and index entries read; by_table has the same per table."""
+    d: dict[str, Any] = {k: after[k] - before[k] for k in before if k != "tables"}
     d["wal_commits"] = wal_commits(before["wal_lsn"], after["wal_lsn"])
+    zero = dict.fromkeys(_COUNTER_KEYS, 0.0)
+    sums = dict.fromkeys(
+        ("rows_ins", "rows_upd", "rows_hot_upd", "rows_del", "idx_entries", "idx_blks"), 0.0
+    )
+    sums["idx_tup_read"] = 0.0
+    by_table: dict[str, dict[str, float]] = {}
+    for name, a in after["tables"].items():
+        b = before["tables"].get(name, zero)
+        ins, upd = a["ins"] - b["ins"], a["upd"] - b["upd"]
+        hot, dele = a["hot_upd"] - b["hot_upd"], a["del"] - b["del"]
+        if ins or upd or dele:
+            by_table[name] = {
+                "ins": ins,
+                "upd": upd,
+                "hot_upd": hot,
+                "del": dele,
+                "indexes": a["indexes"],
+                "idx_entries": (ins + upd - hot) * a["indexes"],
+            }
+        sums["rows_ins"] += ins
+        sums["rows_upd"] += upd
+        sums["rows_hot_upd"] += hot
+        sums["rows_del"] += a["del"] - b["del"]
+        sums["idx_entries"] += (ins + upd - hot) * a["indexes"]
+        sums["idx_blks"] += a["idx_blks"] - b["idx_blks"]
+        sums["idx_tup_read"] += a["idx_tup_read"] - b["idx_tup_read"]
+    sums["dead_versions"] = sums["rows_upd"] + sums["rows_del"]
+    d.update(sums)
+    d["by_table"] = by_table
     return d
 
 
@@ -185,6 +239,7 @@ class Stream:
         holder: Holder | None = None
         samples: list[dict[str, Any]] = []
         minutes: list[float] = []
+        by_minute: list[dict[str, float]] = []
         sizes_every = 15.0
         start_sizes = table_sizes(self.dsn)
         samples.append({"t": 0.0, **_brief(start_sizes)})
@@ -218,6 +273,16 @@ class Stream:
             if now >= next_minute:
                 d = self.done()
                 minutes.append((d - last_minute_done) / 60.0)
+                # The 15 s size sample was just taken (60 is a multiple of 15).
+                by_minute.append(
+                    {
+                        "minute": len(minutes),
+                        "per_s": minutes[-1],
+                        "total_mb": samples[-1]["total_mb"],
+                        "dead_tup": samples[-1]["dead_tup"],
+                        "backlog": enq - d,
+                    }
+                )
                 progress(
                     f"W4 minute {len(minutes)}: {minutes[-1]:.0f} jobs/s processed, "
                     f"backlog {enq - d}, size {samples[-1]['total_mb']:.1f} MB, "
@@ -242,6 +307,7 @@ class Stream:
             "enqueued": enq,
             "processed": processed,
             "per_minute": minutes,
+            "minutes": by_minute,
             "hold": self.hold,
             "samples": samples,
             "start": _brief(start_sizes),

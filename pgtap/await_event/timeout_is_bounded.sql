@@ -26,9 +26,10 @@ SELECT throws_ok(
 );
 SELECT ok(
     (
-        SELECT status = 'running' AND wait_step IS NULL FROM ratchet.runs
+        SELECT status = 'running' FROM ratchet.runs
         WHERE id = (SELECT r.id FROM r)
     )
+    AND NOT EXISTS (SELECT 1 FROM ratchet.waits)
     AND EXISTS (SELECT 1 FROM ratchet.tasks WHERE id = (SELECT c.task FROM c))
     AND NOT EXISTS (SELECT 1 FROM ratchet.steps),
     'the refused calls wrote nothing: still running, task held'
@@ -40,7 +41,7 @@ SELECT is(
     'a timeout of 100 years is accepted'
 );
 SELECT is(
-    (SELECT wait_until FROM ratchet.runs WHERE id = (SELECT r.id FROM r)),
+    (SELECT timeout_at FROM ratchet.waits WHERE run_id = (SELECT r.id FROM r)),
     '2130-01-01 00:00:00+00'::timestamptz,
     'and waits until then'
 );

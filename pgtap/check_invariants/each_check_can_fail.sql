@@ -2,7 +2,7 @@
 -- else is): every check can fail. pg_temp.broken() makes the change in a
 -- subtransaction, runs the checker and undoes the change.
 BEGIN;
-SELECT plan(33);
+SELECT plan(34);
 
 SET LOCAL "ratchet.fake_now" = '2030-01-01 00:00:00+00';
 SELECT ratchet.create_queue('q', '{"max_attempts": 1}');
@@ -88,10 +88,10 @@ $$;
 
 SELECT is(pg_temp.found(), '{}', 'the setup is consistent');
 
--- running_task
+-- one_place
 SELECT is(
     pg_temp.broken($$DELETE FROM ratchet.tasks WHERE run_id = (SELECT run FROM c WHERE n = 1)$$),
-    ARRAY[pg_temp.v('running_task', 1)],
+    ARRAY[pg_temp.v('one_place', 1)],
     'a running run without a task'
 );
 SELECT is(
@@ -102,8 +102,28 @@ SELECT is(
             lease_expires_at
         FROM ratchet.tasks WHERE run_id = (SELECT run FROM c WHERE n = 1)$$
     ),
-    ARRAY[pg_temp.v('running_task', 1)],
+    ARRAY[pg_temp.v('one_place', 1)],
     'a running run with two tasks'
+);
+SELECT is(
+    pg_temp.broken($$DELETE FROM ratchet.pending WHERE run_id = (SELECT run FROM c WHERE n = 8)$$),
+    ARRAY[pg_temp.v('one_place', 8)],
+    'a queued run without a pending row'
+);
+SELECT is(
+    pg_temp.broken($$DELETE FROM ratchet.pending WHERE run_id = (SELECT run FROM c WHERE n = 4)$$),
+    ARRAY[pg_temp.v('one_place', 4)],
+    'a sleeping run without a pending row'
+);
+SELECT is(
+    pg_temp.broken($$DELETE FROM ratchet.waits WHERE run_id = (SELECT run FROM c WHERE n = 5)$$),
+    ARRAY[pg_temp.v('one_place', 5)],
+    'a run waiting for an event without a waits row'
+);
+SELECT is(
+    pg_temp.broken($$DELETE FROM ratchet.waits WHERE run_id = (SELECT run FROM c WHERE n = 6)$$),
+    ARRAY[pg_temp.v('one_place', 6), pg_temp.v('run_waits_waiter', 6)],
+    'a run waiting for runs without a waits row'
 );
 
 -- task_run
@@ -113,7 +133,7 @@ SELECT is(
         SELECT nextval('ratchet.task_ids'), run, (SELECT id FROM w), 'q', ratchet.now(), 'infinity'
         FROM c WHERE n = 8$$
     ),
-    ARRAY[pg_temp.v('task_run', 8)],
+    ARRAY[pg_temp.v('one_place', 8), pg_temp.v('task_run', 8)],
     'a task of a queued run'
 );
 SELECT is(
@@ -128,20 +148,8 @@ SELECT is(
     pg_temp.broken(
         $$UPDATE ratchet.tasks SET run_id = -1 WHERE run_id = (SELECT run FROM c WHERE n = 1)$$
     ),
-    ARRAY[pg_temp.v('running_task', 1), 'task_run -1'],
+    ARRAY[pg_temp.v('one_place', 1), 'task_run -1'],
     'a task of a run that does not exist'
-);
-
--- pending_row
-SELECT is(
-    pg_temp.broken($$DELETE FROM ratchet.pending WHERE run_id = (SELECT run FROM c WHERE n = 8)$$),
-    ARRAY[pg_temp.v('pending_row', 8)],
-    'a queued run without a pending row'
-);
-SELECT is(
-    pg_temp.broken($$DELETE FROM ratchet.pending WHERE run_id = (SELECT run FROM c WHERE n = 4)$$),
-    ARRAY[pg_temp.v('pending_row', 4)],
-    'a sleeping run without a pending row'
 );
 
 -- pending_run
@@ -150,7 +158,7 @@ SELECT is(
         $$INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
         SELECT run, 'q', 'wf', 0, ratchet.now() FROM c WHERE n = 5$$
     ),
-    ARRAY[pg_temp.v('pending_run', 5)],
+    ARRAY[pg_temp.v('one_place', 5), pg_temp.v('pending_run', 5)],
     'a pending row for a waiting run'
 );
 SELECT is(
@@ -192,7 +200,7 @@ SELECT is(
         SELECT nextval('ratchet.task_ids'), run, (SELECT id FROM w), 'q', ratchet.now(), 'infinity'
         FROM c WHERE n = 2$$
     ),
-    ARRAY[pg_temp.v('finished_run', 2), pg_temp.v('task_run', 2)],
+    ARRAY[pg_temp.v('one_place', 2), pg_temp.v('task_run', 2)],
     'a completed run that holds a task'
 );
 SELECT is(
@@ -200,7 +208,7 @@ SELECT is(
         $$INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
         SELECT run, 'q', 'wf', 0, ratchet.now() FROM c WHERE n = 3$$
     ),
-    ARRAY[pg_temp.v('finished_run', 3), pg_temp.v('pending_run', 3)],
+    ARRAY[pg_temp.v('one_place', 3), pg_temp.v('pending_run', 3)],
     'a failed run with a pending row'
 );
 SELECT is(
@@ -231,36 +239,30 @@ SELECT is(
     'a queued run with finished_at'
 );
 
--- wait_columns
+-- waits_run
 SELECT is(
     pg_temp.broken(
-        $$UPDATE ratchet.runs SET wait_event = 'x' WHERE id = (SELECT run FROM c WHERE n = 6)$$
+        $$INSERT INTO ratchet.waits (run_id, step, event, since)
+        SELECT run, 'x', 'x', ratchet.now() FROM c WHERE n = 8$$
     ),
-    ARRAY[pg_temp.v('wait_columns', 6)],
-    'waiting for an event and for runs'
+    ARRAY[pg_temp.v('one_place', 8), pg_temp.v('waits_run', 8)],
+    'a waits row for a queued run'
 );
 SELECT is(
     pg_temp.broken(
-        $$UPDATE ratchet.runs SET wait_event = null WHERE id = (SELECT run FROM c WHERE n = 5)$$
+        $$INSERT INTO ratchet.waits (run_id, step, event, since)
+        SELECT run, 'x', 'x', ratchet.now() FROM c WHERE n = 2$$
     ),
-    ARRAY[pg_temp.v('wait_columns', 5)],
-    'waiting for nothing'
+    ARRAY[pg_temp.v('one_place', 2), pg_temp.v('waits_run', 2)],
+    'a waits row for a completed run'
 );
 SELECT is(
     pg_temp.broken(
-        'SELECT pg_temp.drop_run_checks()',
-        $$UPDATE ratchet.runs SET wait_step = null WHERE id = (SELECT run FROM c WHERE n = 5)$$
+        $$INSERT INTO ratchet.waits (run_id, step, event, since)
+        VALUES (-1, 'x', 'x', ratchet.now())$$
     ),
-    ARRAY[pg_temp.v('wait_columns', 5)],
-    'waiting without a wait_step'
-);
-SELECT is(
-    pg_temp.broken(
-        'SELECT pg_temp.drop_run_checks()',
-        $$UPDATE ratchet.runs SET wait_event = 'x' WHERE id = (SELECT run FROM c WHERE n = 8)$$
-    ),
-    ARRAY[pg_temp.v('wait_columns', 8)],
-    'a queued run with a wait_event'
+    ARRAY['waits_run -1'],
+    'a waits row of a run that does not exist'
 );
 
 -- run_waits_waiter
@@ -385,7 +387,7 @@ SELECT is(
         FROM ratchet.queue_stats_real AS s$$,
         $$DELETE FROM ratchet.pending WHERE run_id = (SELECT run FROM c WHERE n = 8)$$
     ),
-    ARRAY[pg_temp.v('pending_row', 8), 'queue_stats -'],
+    ARRAY[pg_temp.v('one_place', 8), 'queue_stats -'],
     'a queue_stats that raises is reported, and the other rules still are'
 );
 SELECT is(pg_temp.found(), '{}', 'every change above was undone');

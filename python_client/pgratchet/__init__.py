@@ -23,7 +23,7 @@ from .errors import (
 from .handle import HistoryEntry, RunHandle
 from .worker import Worker
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "App",

@@ -18,7 +18,7 @@ from . import display
 from .app import App
 from .embedded import Cluster, bindir
 from .errors import RatchetError
-from .install import install
+from .install import install, upgrade
 
 log = logging.getLogger("pgratchet")
 
@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply the plain SQL script instead of CREATE EXTENSION",
     )
     inst.set_defaults(func=cmd_install)
+
+    upg = sub.add_parser(
+        "upgrade", help="upgrade pgratchet in the database (extension or plain) to the newest"
+    )
+    upg.set_defaults(func=cmd_upgrade)
 
     work = sub.add_parser("worker", help="run a worker for MODULE:APP")
     work.add_argument("target", metavar="MODULE:APP", help="e.g. myproject.flows:app")
@@ -156,14 +161,24 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_install(args: argparse.Namespace) -> int:
+def _target_dsn(args: argparse.Namespace) -> str:
+    """--dsn, $PGRATCHET_DSN, $DATABASE_URL, else the embedded cluster (started if needed)."""
     dsn = args.dsn or os.environ.get("PGRATCHET_DSN") or os.environ.get("DATABASE_URL")
-    if not dsn:
-        cluster = Cluster(args.path)
-        print(f"using the embedded cluster in {cluster.path}", flush=True)
-        cluster.start()
-        dsn = cluster.dsn
-    print(install(dsn, plain=args.plain))
+    if dsn:
+        return str(dsn)
+    cluster = Cluster(args.path)
+    print(f"using the embedded cluster in {cluster.path}", flush=True)
+    cluster.start()
+    return cluster.dsn
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    print(install(_target_dsn(args), plain=args.plain))
+    return 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    print(upgrade(_target_dsn(args)))
     return 0
 
 

@@ -71,6 +71,11 @@ EXTENSION_AVAILABLE = (
 )
 EXTENSION_INSTALLED = "select extversion from pg_extension where extname = 'pgratchet'"
 CREATE_EXTENSION = "create extension if not exists pgratchet"
+UPDATE_EXTENSION = "alter extension pgratchet update"
+# One plain upgrade at a time per database (the key is arbitrary but fixed).
+UPGRADE_LOCK = "select pg_advisory_xact_lock(hashtext('pgratchet upgrade'))"
+HAS_VERSION_FUNCTION = "select to_regprocedure('ratchet.version()') is not null"
+SCHEMA_VERSION = "select ratchet.version()"
 
 
 def listen(channel: str) -> sql.Composed:

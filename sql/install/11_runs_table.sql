@@ -26,20 +26,11 @@ CREATE TABLE ratchet.runs (
     deadline timestamptz,
     -- failures per step ('' = the body): the attempt limit counts these
     failures jsonb NOT NULL DEFAULT '{}',
-    -- what a waiting run waits for: an event (wait_event) or runs (run_waits)
-    wait_step text,
-    wait_event text,
-    wait_until timestamptz,
-    wait_runs bigint[],
     created_at timestamptz NOT NULL,
     started_at timestamptz,
     finished_at timestamptz,
     CHECK ((status IN ('completed', 'failed', 'cancelled')) = (finished_at IS NOT NULL)),
     CHECK (output IS NULL OR status = 'completed'),
-    CHECK ((status = 'waiting') = (wait_step IS NOT NULL)),
-    CHECK (wait_event IS NULL OR wait_step IS NOT NULL),
-    CHECK (wait_until IS NULL OR wait_step IS NOT NULL),
-    CHECK (wait_runs IS NULL OR wait_step IS NOT NULL),
     CHECK ((parent IS NULL) = (parent_step IS NULL)),
     CHECK (started_at IS NULL OR started_at >= created_at)
 ) PARTITION BY RANGE (id);
@@ -63,6 +54,3 @@ CREATE INDEX runs_retention ON ratchet.runs (queue, finished_at);
 
 CREATE INDEX runs_open_deadline ON ratchet.runs (deadline)
 WHERE deadline IS NOT NULL AND finished_at IS NULL;
-
-CREATE INDEX runs_wait_until ON ratchet.runs (wait_until)
-WHERE wait_until IS NOT NULL;
