@@ -2,10 +2,12 @@
 -- id (sql/16_slices.sql), and the existing tables become slice 0 as they
 -- are: attached, not copied. Every 0.1.0 run id is below 2^32, slice 0's
 -- end. The file sorts before the code (sql/*.sql), which is re-applied after
--- it: _resume takes a ratchet.runs row, so it is dropped here and made again
--- for the new table's row type.
+-- it: functions that take or return a row of these tables (_resume takes a
+-- ratchet.runs row, _step returns a ratchet.steps row) are dropped here and
+-- made again for the new tables' row types.
 
 DROP FUNCTION ratchet._resume(ratchet.runs, text, jsonb, timestamptz, text);
+DROP FUNCTION ratchet._step(bigint, text);
 -- Replaced by slice retirement (ratchet._retire_slices).
 DROP FUNCTION ratchet._purge(timestamptz, integer);
 
