@@ -581,6 +581,8 @@ COMMENT ON TABLE ratchet.workers IS
 
 -- One row per run, from creation until purge. Claims never scan this table:
 -- ready work lives in ratchet.pending, held work in ratchet.tasks.
+-- Partitioned by id into slices (sql/16_slices.sql), so finished runs leave
+-- by DROP TABLE; each partition sets its own fillfactor (80).
 CREATE TABLE ratchet.runs (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workflow text NOT NULL,
@@ -612,20 +614,24 @@ CREATE TABLE ratchet.runs (
     CHECK (output IS NULL OR status = 'completed'),
     CHECK ((parent IS NULL) = (parent_step IS NULL)),
     CHECK (started_at IS NULL OR started_at >= created_at)
-) WITH (fillfactor = 80);
+) PARTITION BY RANGE (id);
 
 COMMENT ON TABLE ratchet.runs IS
 'Every run kept within its queue''s retention: status, input, output, error.';
 
 -- Indexes avoid columns that every transition rewrites (status, attempt),
 -- so most updates stay HOT.
-CREATE UNIQUE INDEX runs_idempotency_key ON ratchet.runs (workflow, idempotency_key)
+-- Not unique: a unique index of a partitioned table must contain the
+-- partition key. ratchet._start serialises starts per key instead.
+CREATE INDEX runs_idempotency_key ON ratchet.runs (workflow, idempotency_key)
 WHERE idempotency_key IS NOT NULL;
 
 CREATE INDEX runs_parent ON ratchet.runs (parent) WHERE parent IS NOT NULL;
 
-CREATE INDEX runs_finished_at ON ratchet.runs (finished_at)
-WHERE finished_at IS NOT NULL;
+-- Retention: a slice's runs still kept (unfinished, or finished within their
+-- queue's retention) are a short range scan per queue, never a scan of the
+-- slice. Unfinished runs have entries too (finished_at IS NULL).
+CREATE INDEX runs_retention ON ratchet.runs (queue, finished_at);
 
 CREATE INDEX runs_open_deadline ON ratchet.runs (deadline)
 WHERE deadline IS NOT NULL AND finished_at IS NULL;
@@ -743,7 +749,9 @@ CREATE INDEX fenced_tasks_run ON ratchet.fenced_tasks (run_id);
 -- ==== sql/install/13_journal_tables.sql ====
 
 -- What a run has done: its audit trail, step checkpoints, events, and the
--- runs it waits for.
+-- runs it waits for. History, steps and events are partitioned by run id with
+-- the same bounds as ratchet.runs (sql/16_slices.sql): a slice of runs leaves
+-- with its journal in one DROP.
 
 CREATE TABLE ratchet.history (
     id bigint GENERATED ALWAYS AS IDENTITY,
@@ -759,7 +767,7 @@ CREATE TABLE ratchet.history (
     step text,
     detail jsonb,
     PRIMARY KEY (run_id, id)
-);
+) PARTITION BY RANGE (run_id);
 
 COMMENT ON TABLE ratchet.history IS
 'The audit trail: one row per transition, written in the same transaction.';
@@ -775,27 +783,27 @@ CREATE TABLE ratchet.steps (
     seq bigint GENERATED ALWAYS AS IDENTITY,
     created_at timestamptz NOT NULL,
     PRIMARY KEY (run_id, name)
-);
+) PARTITION BY RANGE (run_id);
 
 COMMENT ON TABLE ratchet.steps IS
 'Step checkpoints; the first writer wins, later writers get this result.';
 
 -- Events are stored first and matched later, so none is lost.
 CREATE TABLE ratchet.events (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id bigint GENERATED ALWAYS AS IDENTITY,
     run_id bigint NOT NULL,
     name text NOT NULL,
     payload jsonb,
     sent_at timestamptz NOT NULL,
     consumed_by text,
     consumed_at timestamptz,
-    CHECK ((consumed_by IS NULL) = (consumed_at IS NULL))
-);
+    CHECK ((consumed_by IS NULL) = (consumed_at IS NULL)),
+    -- the run first: a partitioned table's key must contain the partition key
+    PRIMARY KEY (run_id, id)
+) PARTITION BY RANGE (run_id);
 
 CREATE INDEX events_unconsumed ON ratchet.events (run_id, name, id)
 WHERE consumed_at IS NULL;
-
-CREATE INDEX events_run ON ratchet.events (run_id);
 
 -- Every run a waiting run awaits, finished or not, until the waiter resumes or
 -- ends: the last awaited run to finish wakes it, and _purge keeps an awaited
@@ -1290,6 +1298,293 @@ CREATE TABLE ratchet.queue_grants (
 COMMENT ON TABLE ratchet.queue_grants IS
 'Per-queue rights (produce, work, read, manage) of roles; see ratchet.grant_queue().';
 
+-- ==== sql/16_slices.sql ====
+
+-- Retention by slices. Runs, history, steps and events are partitioned by run
+-- id with the same bounds: slice k holds the run ids [k * 2^32, (k+1) * 2^32)
+-- and its partitions are runs_s<k>, history_s<k>, steps_s<k>, events_s<k>.
+-- The newest slice is open. Once it is older than the slice interval, tick
+-- opens the next one and restarts the run id sequence at its first id, so
+-- new runs land there at once. A closed slice whose runs are all finished
+-- and past their queue's retention (and awaited by no waiting run) leaves
+-- by DROP TABLE; one that still keeps a few runs is compacted in place:
+-- those runs' rows are copied out, the partitions truncated, the rows put
+-- back with the same ids. Neither touches the rest of the slice row by row.
+-- See docs/architecture.md (design) and docs/operations.md (granularity).
+
+-- Creates slice n's four partitions and its row. The partitions are made
+-- apart and then attached: ATTACH locks the parent in SHARE UPDATE EXCLUSIVE
+-- mode only, so runs keep flowing (CREATE TABLE ... PARTITION OF would take
+-- ACCESS EXCLUSIVE on the parent).
+CREATE OR REPLACE FUNCTION ratchet._create_slice(slice integer, opened_at timestamptz)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_lo constant bigint := _create_slice.slice::bigint * 4294967296;
+    v_table text;
+    v_part text;
+BEGIN
+    FOREACH v_table IN ARRAY ARRAY['runs', 'history', 'steps', 'events'] LOOP
+        v_part := v_table || '_s' || _create_slice.slice;
+        EXECUTE format(
+            'CREATE TABLE ratchet.%I (LIKE ratchet.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)%s',
+            v_part, v_table,
+            -- room for HOT updates of the run row at each transition
+            CASE v_table WHEN 'runs' THEN ' WITH (fillfactor = 80)' ELSE '' END
+        );
+        EXECUTE format(
+            'ALTER TABLE ratchet.%I ATTACH PARTITION ratchet.%I FOR VALUES FROM (%s) TO (%s)',
+            v_table, v_part, v_lo, v_lo + 4294967296
+        );
+        -- Like every engine table (sql/95_privileges.sql): readers go through
+        -- the parent, whose row policy a partition read directly would skip.
+        EXECUTE format('GRANT SELECT ON ratchet.%I TO ratchet_admin', v_part);
+    END LOOP;
+    INSERT INTO ratchet.slices (slice, lo, hi, opened_at)
+    VALUES (_create_slice.slice, v_lo, v_lo + 4294967296, _create_slice.opened_at);
+END;
+$$;
+
+-- How long a slice stays open: a quarter of the longest queue retention, at
+-- least an hour. A slice leaves about one interval after its last run's
+-- retention, so five or six slices are live at a time, whatever the
+-- retention (each partition costs every statement on the table a lock).
+-- Ids: at most one slice an hour keeps them below 2^53 for 239 years.
+CREATE OR REPLACE FUNCTION ratchet._slice_interval()
+RETURNS interval
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN greatest(
+        interval '1 hour',
+        (SELECT max(q.retention) FROM ratchet.queues AS q) / 4
+    );
+END;
+$$;
+
+-- Opens the next slice when the open one is older than the slice interval
+-- and holds at least one run. The restart of the run id sequence is
+-- transactional: it blocks starts (nextval) until this transaction ends, so
+-- tick does it last, and a rollback undoes the partitions and the restart
+-- together. Returns whether it rotated.
+CREATE OR REPLACE FUNCTION ratchet._rotate_slice(at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '100ms'
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_open record;
+BEGIN
+    SELECT s.* INTO v_open FROM ratchet.slices AS s ORDER BY s.slice DESC LIMIT 1;
+    -- Due after the interval, or at once if the clock went back past the
+    -- opening (a fake clock set behind it).
+    IF (
+        v_open.opened_at + ratchet._slice_interval() > _rotate_slice.at
+        AND v_open.opened_at <= _rotate_slice.at
+    )
+        OR NOT EXISTS (
+            SELECT 1 FROM ratchet.runs AS r WHERE r.id >= v_open.lo AND r.id < v_open.hi
+        ) THEN
+        RETURN false;
+    END IF;
+    PERFORM ratchet._create_slice(v_open.slice + 1, _rotate_slice.at);
+    EXECUTE format('ALTER SEQUENCE ratchet.runs_id_seq RESTART WITH %s', v_open.hi);
+    RETURN true;
+END;
+$$;
+
+-- The runs of a slice that must stay: unfinished, finished within their
+-- queue's retention, or awaited by a waiting run (whose run_waits rows stay
+-- until it resumes or ends). Index range scans only: one per queue on
+-- runs_retention (queue, finished_at) and one on run_waits. Null when there
+-- are at least max_runs of them (too many to compact).
+CREATE OR REPLACE FUNCTION ratchet._slice_kept(
+    slice integer, lo bigint, hi bigint, at timestamptz, max_runs integer
+)
+RETURNS bigint[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_ids bigint[];
+BEGIN
+    EXECUTE format(
+        $q$
+        SELECT array_agg(k.id) FROM (
+            SELECT x.id FROM ratchet.queues AS q
+            CROSS JOIN LATERAL (
+                SELECT r.id FROM ratchet.%1$I AS r
+                WHERE r.queue = q.name AND r.finished_at IS NULL
+                UNION ALL
+                SELECT r.id FROM ratchet.%1$I AS r
+                WHERE r.queue = q.name AND r.finished_at >= $1 - q.retention
+            ) AS x
+            UNION ALL
+            SELECT w.awaited FROM ratchet.run_waits AS w
+            WHERE w.awaited >= $2 AND w.awaited < $3
+            LIMIT $4
+        ) AS k
+        $q$,
+        'runs_s' || _slice_kept.slice
+    )
+    INTO v_ids
+    USING _slice_kept.at, _slice_kept.lo, _slice_kept.hi, _slice_kept.max_runs;
+    IF cardinality(v_ids) >= _slice_kept.max_runs THEN
+        RETURN null;
+    END IF;
+    RETURN ARRAY(SELECT DISTINCT u.id FROM unnest(v_ids) AS u (id) ORDER BY u.id);
+END;
+$$;
+
+-- Drops or compacts the oldest closed slice that can go, at most one per
+-- call; returns the number of runs that left. Every lock it takes waits at most lock_timeout (the
+-- function's setting): a slice someone is reading is retried by the next
+-- tick rather than stalling the engine behind that reader, since a
+-- statement waiting for ACCESS EXCLUSIVE makes every later one wait too.
+-- A slice keeping runs is compacted only when at least half of it leaves,
+-- and only when it keeps fewer than 1,000 runs (they are copied through
+-- memory); otherwise it waits for a later tick.
+CREATE OR REPLACE FUNCTION ratchet._retire_slices(at timestamptz)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '100ms'
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_max_kept constant integer := 1000;
+    v_s record;
+    v_parts text[];
+    v_keep bigint[];
+    v_rows bigint;
+    v_runs ratchet.runs[];
+    v_history ratchet.history[];
+    v_steps ratchet.steps[];
+    v_events ratchet.events[];
+    v_part text;
+BEGIN
+    FOR v_s IN
+        SELECT s.* FROM ratchet.slices AS s
+        WHERE s.slice < (SELECT max(o.slice) FROM ratchet.slices AS o)
+        ORDER BY s.slice
+    LOOP
+        v_parts := ARRAY[
+            'runs_s' || v_s.slice, 'history_s' || v_s.slice,
+            'steps_s' || v_s.slice, 'events_s' || v_s.slice
+        ];
+        BEGIN
+            v_keep := ratchet._slice_kept(v_s.slice, v_s.lo, v_s.hi, _retire_slices.at, v_max_kept);
+            IF v_keep IS NULL THEN
+                CONTINUE;
+            END IF;
+            -- Rows of the slice, counted up to twice the kept runs: enough to
+            -- know whether compacting frees at least half of it.
+            EXECUTE format(
+                'SELECT count(*) FROM (SELECT FROM ratchet.%I LIMIT $1) AS x', v_parts[1]
+            )
+            INTO v_rows USING CASE WHEN v_keep = '{}' THEN null ELSE 2 * cardinality(v_keep) END;
+            IF v_keep <> '{}' AND v_rows < 2 * cardinality(v_keep) THEN
+                CONTINUE;
+            END IF;
+            -- A closed slice gets no new runs (the sequence restart waited
+            -- for every start in flight), so the count stays exact.
+            IF v_keep <> '{}' THEN
+                EXECUTE format('SELECT count(*) FROM ratchet.%I', v_parts[1]) INTO v_rows;
+            END IF;
+            EXECUTE format(
+                'LOCK TABLE ratchet.%I, ratchet.%I, ratchet.%I, ratchet.%I IN ACCESS EXCLUSIVE MODE',
+                v_parts[1], v_parts[2], v_parts[3], v_parts[4]
+            );
+            -- Again under the locks: a retry, an await_runs or a signal that
+            -- committed since has changed what stays.
+            v_keep := ratchet._slice_kept(v_s.slice, v_s.lo, v_s.hi, _retire_slices.at, v_max_kept);
+            IF v_keep IS NULL THEN
+                RETURN 0;
+            ELSIF v_keep = '{}' THEN
+                FOREACH v_part IN ARRAY v_parts LOOP
+                    -- Slice 0 is made by CREATE EXTENSION, so its partitions
+                    -- belong to the extension until the engine lets them go.
+                    IF EXISTS (
+                        SELECT 1 FROM pg_depend AS d
+                        WHERE
+                            d.classid = 'pg_class'::regclass
+                            AND d.objid = format('ratchet.%I', v_part)::regclass
+                            AND d.deptype = 'e'
+                    ) THEN
+                        EXECUTE format('ALTER EXTENSION pgratchet DROP TABLE ratchet.%I', v_part);
+                    END IF;
+                END LOOP;
+                EXECUTE format(
+                    'DROP TABLE ratchet.%I, ratchet.%I, ratchet.%I, ratchet.%I',
+                    v_parts[1], v_parts[2], v_parts[3], v_parts[4]
+                );
+                DELETE FROM ratchet.slices AS s WHERE s.slice = v_s.slice;
+            ELSE
+                SELECT array_agg(r) INTO v_runs FROM ratchet.runs AS r WHERE r.id = ANY(v_keep);
+                SELECT array_agg(h) INTO v_history
+                FROM ratchet.history AS h WHERE h.run_id = ANY(v_keep);
+                SELECT array_agg(st) INTO v_steps
+                FROM ratchet.steps AS st WHERE st.run_id = ANY(v_keep);
+                SELECT array_agg(e) INTO v_events
+                FROM ratchet.events AS e WHERE e.run_id = ANY(v_keep);
+                EXECUTE format(
+                    'TRUNCATE ratchet.%I, ratchet.%I, ratchet.%I, ratchet.%I',
+                    v_parts[1], v_parts[2], v_parts[3], v_parts[4]
+                );
+                INSERT INTO ratchet.runs OVERRIDING SYSTEM VALUE
+                SELECT * FROM unnest(v_runs);
+                INSERT INTO ratchet.history OVERRIDING SYSTEM VALUE
+                SELECT * FROM unnest(v_history);
+                INSERT INTO ratchet.steps OVERRIDING SYSTEM VALUE
+                SELECT * FROM unnest(v_steps);
+                INSERT INTO ratchet.events OVERRIDING SYSTEM VALUE
+                SELECT * FROM unnest(v_events);
+            END IF;
+            -- The few rows kept elsewhere for the runs that left.
+            DELETE FROM ratchet.fenced_tasks AS f
+            WHERE f.run_id >= v_s.lo AND f.run_id < v_s.hi AND f.run_id <> ALL(v_keep);
+            DELETE FROM ratchet.run_waits AS w
+            WHERE w.waiter >= v_s.lo AND w.waiter < v_s.hi AND w.waiter <> ALL(v_keep);
+            -- One slice per tick: the locks (for a drop, ACCESS EXCLUSIVE on
+            -- the parents) last until tick's transaction ends, so end it soon.
+            RETURN v_rows - cardinality(v_keep);
+        EXCEPTION WHEN lock_not_available THEN
+            -- Someone holds the slice (a long query, pg_dump): next tick.
+            CONTINUE;
+        END;
+    END LOOP;
+    RETURN 0;
+END;
+$$;
+
+-- ==== sql/install/16_slices_table.sql ====
+
+-- Slices of run ids (sql/16_slices.sql): one row per slice whose partitions
+-- of runs, history, steps and events exist. The newest slice is open: new
+-- runs get its ids. Written only by tick (rotation, retirement).
+CREATE TABLE ratchet.slices (
+    slice integer PRIMARY KEY CHECK (slice BETWEEN 0 AND 2097151),
+    lo bigint NOT NULL,
+    hi bigint NOT NULL,
+    opened_at timestamptz NOT NULL,
+    CHECK (lo = slice::bigint * 4294967296 AND hi = lo + 4294967296)
+);
+
+COMMENT ON TABLE ratchet.slices IS
+'Slices of run ids [lo, hi), each with its own partitions of runs, history, steps, events.';
+
+-- Slice 0 holds the first 2^32 run ids.
+SELECT ratchet._create_slice(0, clock_timestamp());
+
 -- ==== sql/20_create_queue.sql ====
 
 -- Create a queue or update the options given; JSON null resets an option.
@@ -1686,6 +1981,12 @@ BEGIN
     FROM jsonb_array_elements(_start.inputs) WITH ORDINALITY AS e (value, ord);
 
     IF v_key IS NOT NULL THEN
+        -- Starts with the same key take turns: runs is partitioned, so no
+        -- unique index can refuse the second one. The lookup runs after the
+        -- lock, with a snapshot that shows a winner that has committed.
+        PERFORM pg_advisory_xact_lock(
+            hashtextextended('ratchet.idempotency:' || _start.workflow || ':' || v_key, 0)
+        );
         SELECT r.id INTO v_id FROM ratchet.runs AS r
         WHERE r.workflow = _start.workflow AND r.idempotency_key = v_key;
         IF FOUND THEN
@@ -1708,8 +2009,6 @@ BEGIN
             v_max_attempts, v_deadline, v_now
         FROM jsonb_array_elements(v_inputs) WITH ORDINALITY AS e (value, ord)
         ORDER BY e.ord
-        ON CONFLICT (workflow, idempotency_key)
-        WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING r.id
     ),
 
@@ -1730,14 +2029,6 @@ BEGIN
     )
 
     SELECT n.id FROM new_runs AS n ORDER BY n.id;
-
-    IF NOT FOUND AND v_key IS NOT NULL THEN
-        -- Lost a race on the idempotency key: return the winner's run.
-        SELECT r.id INTO v_id FROM ratchet.runs AS r
-        WHERE r.workflow = _start.workflow AND r.idempotency_key = v_key;
-        RETURN NEXT v_id;
-        RETURN;
-    END IF;
 
     IF v_due <= v_now THEN
         PERFORM ratchet._wake(v_queue);
@@ -2585,12 +2876,14 @@ BEGIN
     END IF;
 
     -- Then their runs; one busy elsewhere (cancel, signal) is left for later.
-    -- IN (SELECT unnest(...)) rather than = ANY(...): in a generic plan an
-    -- array parameter cannot be hashed, and 500 ids against every row is slow.
+    -- runs is partitioned by id (sql/16_slices.sql): r.id = ANY(v_ids) is an
+    -- index condition that also prunes the slices holding none of the ids at
+    -- executor start, where a join with unnest(...) would make a generic plan
+    -- scan every slice.
     SELECT array_agg(l.id) INTO v_ids
     FROM (
         SELECT r.id FROM ratchet.runs AS r
-        WHERE r.id IN (SELECT unnest(v_ids))
+        WHERE r.id = ANY(v_ids)
         ORDER BY r.id DESC
         FOR UPDATE SKIP LOCKED
     ) AS l;
@@ -2601,7 +2894,7 @@ BEGIN
     INSERT INTO ratchet.history (run_id, at, kind, step, detail)
     SELECT r.id, v_now, 'woken', null, '{"kind": "sleep"}'::jsonb
     FROM ratchet.runs AS r
-    WHERE r.id IN (SELECT unnest(v_ids)) AND r.status = 'sleeping'
+    WHERE r.id = ANY(v_ids) AND r.status = 'sleeping'
     ORDER BY r.id;
 
     RETURN QUERY
@@ -2618,7 +2911,7 @@ BEGIN
             v_now, v_now + q.lease
         FROM ratchet.runs AS r
         INNER JOIN ratchet.queues AS q ON q.name = r.queue
-        WHERE r.id IN (SELECT unnest(v_ids))
+        WHERE r.id = ANY(v_ids)
         ORDER BY r.id
         RETURNING t.*
     ),
@@ -2628,7 +2921,7 @@ BEGIN
             status = 'running',
             started_at = coalesce(r.started_at, v_now)
         FROM held AS h
-        WHERE r.id = h.run_id
+        WHERE r.id = h.run_id AND r.id = ANY(v_ids)
         RETURNING r.*
     ),
 
@@ -2726,11 +3019,14 @@ BEGIN
     FROM ratchet.tasks AS t
     WHERE t.id IN (SELECT unnest(complete_many.tasks));
 
-    -- Lock the runs first (the engine's lock order), newest first.
-    PERFORM 1 FROM ratchet.runs AS r
-    WHERE r.id IN (
+    -- Lock the runs first (the engine's lock order), newest first. r.id =
+    -- ANY(...) on runs' partition key lets a generic plan prune the slices
+    -- (sql/16_slices.sql) instead of scanning them all.
+    v_runs := ARRAY(
         SELECT t.run_id FROM ratchet.tasks AS t WHERE t.id IN (SELECT unnest(complete_many.tasks))
-    )
+    );
+    PERFORM 1 FROM ratchet.runs AS r
+    WHERE r.id = ANY(v_runs)
     ORDER BY r.id DESC
     FOR UPDATE;
 
@@ -2754,7 +3050,7 @@ BEGIN
             END,
             finished_at = v_now
         FROM held AS h
-        WHERE r.id = h.run_id
+        WHERE r.id = h.run_id AND r.id = ANY(v_runs)
         RETURNING h.id AS task, h.run_id AS run
     ),
 
@@ -3073,7 +3369,7 @@ AS $$
         consumed_by = _consume_event.step,
         consumed_at = _consume_event.at
     FROM oldest AS o
-    WHERE e.id = o.id
+    WHERE e.run_id = _consume_event.run_id AND e.id = o.id
     RETURNING jsonb_build_object('payload', e.payload);
 $$;
 
@@ -3645,7 +3941,55 @@ BEGIN
     UNION ALL
     SELECT 'orphan_history', h.run_id, format('history entry %s of a run that does not exist', h.id)
     FROM ratchet.history AS h
-    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = h.run_id);
+    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = h.run_id)
+
+    UNION ALL
+    -- Every slice has its four partitions with its bounds, and nothing else
+    -- is attached: so every run (and its journal) lies in a slice, which
+    -- retention drops or compacts as a whole (sql/16_slices.sql).
+    SELECT
+        'slice_partitions', null::bigint,
+        format(
+            'partition %s of ratchet.%s: expected %s, found %s',
+            coalesce(x.part, a.part), coalesce(x.parent, a.parent),
+            coalesce(x.bound, 'none'), coalesce(a.bound, 'none')
+        )
+    FROM (
+        SELECT
+            t.parent,
+            t.parent || '_s' || s.slice AS part,
+            format('FOR VALUES FROM (%L) TO (%L)', s.lo, s.hi) AS bound
+        FROM ratchet.slices AS s
+        CROSS JOIN unnest(ARRAY['runs', 'history', 'steps', 'events']) AS t (parent)
+    ) AS x
+    FULL JOIN (
+        SELECT
+            p.relname::text AS parent,
+            c.relname::text AS part,
+            pg_get_expr(c.relpartbound, c.oid) AS bound
+        FROM pg_inherits AS i
+        INNER JOIN pg_class AS c ON c.oid = i.inhrelid
+        INNER JOIN pg_class AS p ON p.oid = i.inhparent
+        WHERE i.inhparent IN (
+            'ratchet.runs'::regclass, 'ratchet.history'::regclass,
+            'ratchet.steps'::regclass, 'ratchet.events'::regclass
+        )
+    ) AS a ON a.parent = x.parent AND a.part = x.part
+    WHERE x.bound IS DISTINCT FROM a.bound
+
+    UNION ALL
+    -- New runs get ids of the newest (open) slice.
+    SELECT
+        'open_slice', null::bigint,
+        format('the next run id is %s, outside the open slice [%s, %s)', n.id, o.lo, o.hi)
+    FROM (
+        SELECT CASE WHEN q.is_called THEN q.last_value + 1 ELSE q.last_value END AS id
+        FROM ratchet.runs_id_seq AS q
+    ) AS n
+    LEFT JOIN LATERAL (
+        SELECT s.lo, s.hi FROM ratchet.slices AS s ORDER BY s.slice DESC LIMIT 1
+    ) AS o ON true
+    WHERE NOT coalesce(n.id >= o.lo AND n.id < o.hi, false);
 
     -- The operator's view agrees with the tables (for the queues the caller
     -- may read, which are the ones queue_stats shows). A view that raises is
@@ -3714,8 +4058,6 @@ AS $$
 DECLARE
     v_now timestamptz := ratchet.now();
     v_batch constant integer := 1000;
-    -- Purging must outpace a busy queue's completions between two ticks.
-    v_purge_batch constant integer := 10000;
     v_reclaimed integer;
     v_timed_out integer := 0;
     v_woken integer := 0;
@@ -3785,13 +4127,26 @@ BEGIN
 
     SELECT count(*) INTO v_woken FROM flipped;
 
-    -- A purge batch that fails is retried by the next tick; the pass goes on.
-    BEGIN
-        v_purged := ratchet._purge(v_now, v_purge_batch);
-    EXCEPTION WHEN OTHERS THEN
-        RAISE WARNING 'pgratchet: purge failed: % (%)', SQLERRM, SQLSTATE;
-        v_purged := 0;
-    END;
+    -- Retention by slices (sql/16_slices.sql), one session at a time: the
+    -- others skip it. A part that fails is retried by the next tick; the
+    -- pass goes on. Opening a slice comes last: it holds the run id sequence
+    -- until this transaction ends.
+    v_purged := 0;
+    IF pg_try_advisory_xact_lock(hashtextextended('ratchet.slices', 0)) THEN
+        BEGIN
+            v_purged := ratchet._retire_slices(v_now);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'pgratchet: purge failed: % (%)', SQLERRM, SQLSTATE;
+        END;
+        BEGIN
+            PERFORM ratchet._rotate_slice(v_now);
+        EXCEPTION
+            WHEN lock_not_available THEN
+                NULL;  -- a reader or writer held on: the next tick opens it
+            WHEN OTHERS THEN
+                RAISE WARNING 'pgratchet: opening a slice failed: % (%)', SQLERRM, SQLSTATE;
+        END;
+    END IF;
 
     RETURN jsonb_build_object(
         'reclaimed', v_reclaimed,
@@ -3800,48 +4155,6 @@ BEGIN
         'deadlines', v_deadlines,
         'purged', v_purged
     );
-END;
-$$;
-
--- Deletes finished runs older than their queue's retention, with their
--- history, steps, events and waits, a batch at a time. A run that a waiting
--- run awaits is kept until that waiter resumes or ends (D9).
-CREATE OR REPLACE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-    v_ids bigint[];
-BEGIN
-    SELECT array_agg(d.id) INTO v_ids
-    FROM (
-        SELECT r.id FROM ratchet.runs AS r
-        INNER JOIN ratchet.queues AS q ON q.name = r.queue
-        WHERE
-            r.finished_at IS NOT NULL AND r.finished_at < _purge.at - q.retention
-            AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.awaited = r.id)
-        ORDER BY r.finished_at
-        LIMIT _purge.max_rows
-        FOR UPDATE OF r SKIP LOCKED
-    ) AS d;
-    -- Test the waits again under the locks, with a fresh snapshot: an
-    -- await_runs that committed after the first statement began shows its
-    -- rows now, and a later one waits for our locks, then finds no run.
-    SELECT array_agg(v.id) INTO v_ids
-    FROM unnest(v_ids) AS v (id)
-    WHERE NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.awaited = v.id);
-    IF v_ids IS NULL THEN
-        RETURN 0;
-    END IF;
-    DELETE FROM ratchet.history AS h WHERE h.run_id = ANY(v_ids);
-    DELETE FROM ratchet.steps AS s WHERE s.run_id = ANY(v_ids);
-    DELETE FROM ratchet.events AS e WHERE e.run_id = ANY(v_ids);
-    DELETE FROM ratchet.fenced_tasks AS f WHERE f.run_id = ANY(v_ids);
-    DELETE FROM ratchet.run_waits AS w WHERE w.waiter = ANY(v_ids);
-    DELETE FROM ratchet.runs AS r WHERE r.id = ANY(v_ids);
-    RETURN cardinality(v_ids);
 END;
 $$;
 

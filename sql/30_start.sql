@@ -148,6 +148,12 @@ BEGIN
     FROM jsonb_array_elements(_start.inputs) WITH ORDINALITY AS e (value, ord);
 
     IF v_key IS NOT NULL THEN
+        -- Starts with the same key take turns: runs is partitioned, so no
+        -- unique index can refuse the second one. The lookup runs after the
+        -- lock, with a snapshot that shows a winner that has committed.
+        PERFORM pg_advisory_xact_lock(
+            hashtextextended('ratchet.idempotency:' || _start.workflow || ':' || v_key, 0)
+        );
         SELECT r.id INTO v_id FROM ratchet.runs AS r
         WHERE r.workflow = _start.workflow AND r.idempotency_key = v_key;
         IF FOUND THEN
@@ -170,8 +176,6 @@ BEGIN
             v_max_attempts, v_deadline, v_now
         FROM jsonb_array_elements(v_inputs) WITH ORDINALITY AS e (value, ord)
         ORDER BY e.ord
-        ON CONFLICT (workflow, idempotency_key)
-        WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING r.id
     ),
 
@@ -192,14 +196,6 @@ BEGIN
     )
 
     SELECT n.id FROM new_runs AS n ORDER BY n.id;
-
-    IF NOT FOUND AND v_key IS NOT NULL THEN
-        -- Lost a race on the idempotency key: return the winner's run.
-        SELECT r.id INTO v_id FROM ratchet.runs AS r
-        WHERE r.workflow = _start.workflow AND r.idempotency_key = v_key;
-        RETURN NEXT v_id;
-        RETURN;
-    END IF;
 
     IF v_due <= v_now THEN
         PERFORM ratchet._wake(v_queue);

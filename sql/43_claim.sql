@@ -160,12 +160,14 @@ BEGIN
     END IF;
 
     -- Then their runs; one busy elsewhere (cancel, signal) is left for later.
-    -- IN (SELECT unnest(...)) rather than = ANY(...): in a generic plan an
-    -- array parameter cannot be hashed, and 500 ids against every row is slow.
+    -- runs is partitioned by id (sql/16_slices.sql): r.id = ANY(v_ids) is an
+    -- index condition that also prunes the slices holding none of the ids at
+    -- executor start, where a join with unnest(...) would make a generic plan
+    -- scan every slice.
     SELECT array_agg(l.id) INTO v_ids
     FROM (
         SELECT r.id FROM ratchet.runs AS r
-        WHERE r.id IN (SELECT unnest(v_ids))
+        WHERE r.id = ANY(v_ids)
         ORDER BY r.id DESC
         FOR UPDATE SKIP LOCKED
     ) AS l;
@@ -176,7 +178,7 @@ BEGIN
     INSERT INTO ratchet.history (run_id, at, kind, step, detail)
     SELECT r.id, v_now, 'woken', null, '{"kind": "sleep"}'::jsonb
     FROM ratchet.runs AS r
-    WHERE r.id IN (SELECT unnest(v_ids)) AND r.status = 'sleeping'
+    WHERE r.id = ANY(v_ids) AND r.status = 'sleeping'
     ORDER BY r.id;
 
     RETURN QUERY
@@ -193,7 +195,7 @@ BEGIN
             v_now, v_now + q.lease
         FROM ratchet.runs AS r
         INNER JOIN ratchet.queues AS q ON q.name = r.queue
-        WHERE r.id IN (SELECT unnest(v_ids))
+        WHERE r.id = ANY(v_ids)
         ORDER BY r.id
         RETURNING t.*
     ),
@@ -203,7 +205,7 @@ BEGIN
             status = 'running',
             started_at = coalesce(r.started_at, v_now)
         FROM held AS h
-        WHERE r.id = h.run_id
+        WHERE r.id = h.run_id AND r.id = ANY(v_ids)
         RETURNING r.*
     ),
 

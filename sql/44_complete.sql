@@ -60,11 +60,14 @@ BEGIN
     FROM ratchet.tasks AS t
     WHERE t.id IN (SELECT unnest(complete_many.tasks));
 
-    -- Lock the runs first (the engine's lock order), newest first.
-    PERFORM 1 FROM ratchet.runs AS r
-    WHERE r.id IN (
+    -- Lock the runs first (the engine's lock order), newest first. r.id =
+    -- ANY(...) on runs' partition key lets a generic plan prune the slices
+    -- (sql/16_slices.sql) instead of scanning them all.
+    v_runs := ARRAY(
         SELECT t.run_id FROM ratchet.tasks AS t WHERE t.id IN (SELECT unnest(complete_many.tasks))
-    )
+    );
+    PERFORM 1 FROM ratchet.runs AS r
+    WHERE r.id = ANY(v_runs)
     ORDER BY r.id DESC
     FOR UPDATE;
 
@@ -88,7 +91,7 @@ BEGIN
             END,
             finished_at = v_now
         FROM held AS h
-        WHERE r.id = h.run_id
+        WHERE r.id = h.run_id AND r.id = ANY(v_runs)
         RETURNING h.id AS task, h.run_id AS run
     ),
 

@@ -106,7 +106,7 @@ AS $$
         consumed_by = _consume_event.step,
         consumed_at = _consume_event.at
     FROM oldest AS o
-    WHERE e.id = o.id
+    WHERE e.run_id = _consume_event.run_id AND e.id = o.id
     RETURNING jsonb_build_object('payload', e.payload);
 $$;
 

@@ -158,7 +158,55 @@ BEGIN
     UNION ALL
     SELECT 'orphan_history', h.run_id, format('history entry %s of a run that does not exist', h.id)
     FROM ratchet.history AS h
-    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = h.run_id);
+    WHERE NOT EXISTS (SELECT 1 FROM ratchet.runs AS r WHERE r.id = h.run_id)
+
+    UNION ALL
+    -- Every slice has its four partitions with its bounds, and nothing else
+    -- is attached: so every run (and its journal) lies in a slice, which
+    -- retention drops or compacts as a whole (sql/16_slices.sql).
+    SELECT
+        'slice_partitions', null::bigint,
+        format(
+            'partition %s of ratchet.%s: expected %s, found %s',
+            coalesce(x.part, a.part), coalesce(x.parent, a.parent),
+            coalesce(x.bound, 'none'), coalesce(a.bound, 'none')
+        )
+    FROM (
+        SELECT
+            t.parent,
+            t.parent || '_s' || s.slice AS part,
+            format('FOR VALUES FROM (%L) TO (%L)', s.lo, s.hi) AS bound
+        FROM ratchet.slices AS s
+        CROSS JOIN unnest(ARRAY['runs', 'history', 'steps', 'events']) AS t (parent)
+    ) AS x
+    FULL JOIN (
+        SELECT
+            p.relname::text AS parent,
+            c.relname::text AS part,
+            pg_get_expr(c.relpartbound, c.oid) AS bound
+        FROM pg_inherits AS i
+        INNER JOIN pg_class AS c ON c.oid = i.inhrelid
+        INNER JOIN pg_class AS p ON p.oid = i.inhparent
+        WHERE i.inhparent IN (
+            'ratchet.runs'::regclass, 'ratchet.history'::regclass,
+            'ratchet.steps'::regclass, 'ratchet.events'::regclass
+        )
+    ) AS a ON a.parent = x.parent AND a.part = x.part
+    WHERE x.bound IS DISTINCT FROM a.bound
+
+    UNION ALL
+    -- New runs get ids of the newest (open) slice.
+    SELECT
+        'open_slice', null::bigint,
+        format('the next run id is %s, outside the open slice [%s, %s)', n.id, o.lo, o.hi)
+    FROM (
+        SELECT CASE WHEN q.is_called THEN q.last_value + 1 ELSE q.last_value END AS id
+        FROM ratchet.runs_id_seq AS q
+    ) AS n
+    LEFT JOIN LATERAL (
+        SELECT s.lo, s.hi FROM ratchet.slices AS s ORDER BY s.slice DESC LIMIT 1
+    ) AS o ON true
+    WHERE NOT coalesce(n.id >= o.lo AND n.id < o.hi, false);
 
     -- The operator's view agrees with the tables (for the queues the caller
     -- may read, which are the ones queue_stats shows). A view that raises is

@@ -9,8 +9,6 @@ AS $$
 DECLARE
     v_now timestamptz := ratchet.now();
     v_batch constant integer := 1000;
-    -- Purging must outpace a busy queue's completions between two ticks.
-    v_purge_batch constant integer := 10000;
     v_reclaimed integer;
     v_timed_out integer := 0;
     v_woken integer := 0;
@@ -80,13 +78,26 @@ BEGIN
 
     SELECT count(*) INTO v_woken FROM flipped;
 
-    -- A purge batch that fails is retried by the next tick; the pass goes on.
-    BEGIN
-        v_purged := ratchet._purge(v_now, v_purge_batch);
-    EXCEPTION WHEN OTHERS THEN
-        RAISE WARNING 'pgratchet: purge failed: % (%)', SQLERRM, SQLSTATE;
-        v_purged := 0;
-    END;
+    -- Retention by slices (sql/16_slices.sql), one session at a time: the
+    -- others skip it. A part that fails is retried by the next tick; the
+    -- pass goes on. Opening a slice comes last: it holds the run id sequence
+    -- until this transaction ends.
+    v_purged := 0;
+    IF pg_try_advisory_xact_lock(hashtextextended('ratchet.slices', 0)) THEN
+        BEGIN
+            v_purged := ratchet._retire_slices(v_now);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'pgratchet: purge failed: % (%)', SQLERRM, SQLSTATE;
+        END;
+        BEGIN
+            PERFORM ratchet._rotate_slice(v_now);
+        EXCEPTION
+            WHEN lock_not_available THEN
+                NULL;  -- a reader or writer held on: the next tick opens it
+            WHEN OTHERS THEN
+                RAISE WARNING 'pgratchet: opening a slice failed: % (%)', SQLERRM, SQLSTATE;
+        END;
+    END IF;
 
     RETURN jsonb_build_object(
         'reclaimed', v_reclaimed,
@@ -95,47 +106,5 @@ BEGIN
         'deadlines', v_deadlines,
         'purged', v_purged
     );
-END;
-$$;
-
--- Deletes finished runs older than their queue's retention, with their
--- history, steps, events and waits, a batch at a time. A run that a waiting
--- run awaits is kept until that waiter resumes or ends (D9).
-CREATE OR REPLACE FUNCTION ratchet._purge(at timestamptz, max_rows integer)
-RETURNS integer
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-    v_ids bigint[];
-BEGIN
-    SELECT array_agg(d.id) INTO v_ids
-    FROM (
-        SELECT r.id FROM ratchet.runs AS r
-        INNER JOIN ratchet.queues AS q ON q.name = r.queue
-        WHERE
-            r.finished_at IS NOT NULL AND r.finished_at < _purge.at - q.retention
-            AND NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.awaited = r.id)
-        ORDER BY r.finished_at
-        LIMIT _purge.max_rows
-        FOR UPDATE OF r SKIP LOCKED
-    ) AS d;
-    -- Test the waits again under the locks, with a fresh snapshot: an
-    -- await_runs that committed after the first statement began shows its
-    -- rows now, and a later one waits for our locks, then finds no run.
-    SELECT array_agg(v.id) INTO v_ids
-    FROM unnest(v_ids) AS v (id)
-    WHERE NOT EXISTS (SELECT 1 FROM ratchet.run_waits AS w WHERE w.awaited = v.id);
-    IF v_ids IS NULL THEN
-        RETURN 0;
-    END IF;
-    DELETE FROM ratchet.history AS h WHERE h.run_id = ANY(v_ids);
-    DELETE FROM ratchet.steps AS s WHERE s.run_id = ANY(v_ids);
-    DELETE FROM ratchet.events AS e WHERE e.run_id = ANY(v_ids);
-    DELETE FROM ratchet.fenced_tasks AS f WHERE f.run_id = ANY(v_ids);
-    DELETE FROM ratchet.run_waits AS w WHERE w.waiter = ANY(v_ids);
-    DELETE FROM ratchet.runs AS r WHERE r.id = ANY(v_ids);
-    RETURN cardinality(v_ids);
 END;
 $$;

@@ -2,7 +2,7 @@
 -- else is): every check can fail. pg_temp.broken() makes the change in a
 -- subtransaction, runs the checker and undoes the change.
 BEGIN;
-SELECT plan(32);
+SELECT plan(34);
 
 SET LOCAL "ratchet.fake_now" = '2030-01-01 00:00:00+00';
 SELECT ratchet.create_queue('q', '{"max_attempts": 1}');
@@ -309,17 +309,57 @@ SELECT is(
     'history that does not start at created'
 );
 
--- orphan_step, orphan_event, orphan_history
+-- orphan_step, orphan_event, orphan_history (ids of the open slice: the
+-- last three, which no run has)
+CREATE TEMP TABLE o AS
+SELECT
+    max(s.hi) - 1 AS id,
+    'steps_s' || max(s.slice) AS steps
+FROM ratchet.slices AS s;
 SELECT is(
     pg_temp.broken(
-        $$INSERT INTO ratchet.steps (run_id, name, kind, result, created_at)
-        VALUES (-1, 'x', 'step', '{}', ratchet.now())$$,
-        $$INSERT INTO ratchet.events (run_id, name, payload, sent_at)
-        VALUES (-2, 'x', '{}', ratchet.now())$$,
-        $$INSERT INTO ratchet.history (run_id, at, kind) VALUES (-3, ratchet.now(), 'created')$$
+        format(
+            $$INSERT INTO ratchet.steps (run_id, name, kind, result, created_at)
+            VALUES (%s, 'x', 'step', '{}', ratchet.now())$$, (SELECT o.id FROM o)
+        ),
+        format(
+            $$INSERT INTO ratchet.events (run_id, name, payload, sent_at)
+            VALUES (%s, 'x', '{}', ratchet.now())$$, (SELECT o.id - 1 FROM o)
+        ),
+        format(
+            $$INSERT INTO ratchet.history (run_id, at, kind)
+            VALUES (%s, ratchet.now(), 'created')$$,
+            (SELECT o.id - 2 FROM o)
+        )
     ),
-    ARRAY['orphan_event -2', 'orphan_history -3', 'orphan_step -1'],
+    (
+        SELECT
+            ARRAY[
+                'orphan_event ' || (o.id - 1),
+                'orphan_history ' || (o.id - 2),
+                'orphan_step ' || o.id
+            ]
+        FROM o
+    ),
     'steps, events and history of runs that do not exist'
+);
+
+-- slice_partitions: the open slice without its steps partition
+SELECT is(
+    pg_temp.broken(
+        format('ALTER TABLE ratchet.steps DETACH PARTITION ratchet.%I', (SELECT o.steps FROM o))
+    ),
+    ARRAY['slice_partitions -'],
+    'a slice missing a partition'
+);
+
+-- open_slice: the run id sequence past the open slice
+SELECT is(
+    pg_temp.broken(
+        format('ALTER SEQUENCE ratchet.runs_id_seq RESTART WITH %s', (SELECT o.id + 1 FROM o))
+    ),
+    ARRAY['open_slice -'],
+    'new run ids outside the open slice'
 );
 
 -- queue_stats: a view that miscounts the queued runs of queue q

@@ -11,6 +11,15 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.fenced_tasks', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.history', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.steps', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.events', '');
+-- The partitions of slice 0 (made by CREATE EXTENSION) carry its rows; the
+-- partitioned parents hold none. Later slices, made by tick, are not members
+-- of the extension, so pg_dump dumps them whole (definition and rows).
+SELECT pg_catalog.pg_extension_config_dump('ratchet.runs_s0', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.history_s0', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.steps_s0', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.events_s0', '');
+-- CREATE EXTENSION makes slice 0's row, so a restore must not insert it again.
+SELECT pg_catalog.pg_extension_config_dump('ratchet.slices', 'WHERE slice <> 0');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.run_waits', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.waits', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.task_ids', '');

@@ -63,6 +63,7 @@ ALTER TABLE ratchet.runs RENAME CONSTRAINT runs_check6 TO runs_check2;
 ALTER TABLE ratchet.runs RENAME CONSTRAINT runs_check7 TO runs_check3;
 
 -- A waiting run resumes and ends through helpers that take its waits row.
-DROP FUNCTION ratchet._resume(ratchet.runs, text, jsonb, timestamptz, text);
+-- IF EXISTS: 11_slices.sql dropped it already (before runs became partitioned).
+DROP FUNCTION IF EXISTS ratchet._resume(ratchet.runs, text, jsonb, timestamptz, text);
 -- complete() ends its run through ratchet._end like every other end.
 DROP FUNCTION ratchet._complete(ratchet.tasks, jsonb, timestamptz);
