@@ -473,6 +473,7 @@ BEGIN
         WHEN 'max_payload_bytes' THEN '1048576'::jsonb
         WHEN 'max_buffered_events' THEN '1000'::jsonb
         WHEN 'fake_clock' THEN 'true'::jsonb
+        WHEN 'notify_interval_ms' THEN '10'::jsonb
     END;
 END;
 $$;
@@ -745,21 +746,99 @@ BEGIN
 END;
 $$;
 
--- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
--- identical notifications of one transaction into one.
+-- NOTIFY is a hint, one channel per queue, and coalesced. PostgreSQL lets
+-- only one transaction that queued a NOTIFY commit at a time: it holds a
+-- database-wide lock from before its commit record until that record is
+-- flushed. A NOTIFY per start() therefore puts concurrent producers in single
+-- file (no group commit). So a queue sends at most one wake-up per
+-- notify_interval_ms (0: every time), decided through its two queue_signals
+-- rows (slots):
+-- * read the newest stamp plainly: within the interval, nothing to do (the
+--   common case under load: no lock, no write);
+-- * else lock slot 0, SKIP LOCKED, stamp it and notify: of the producers
+--   that find the queue stale at once, one notifies, the others rely on it;
+-- * slot 0 locked and nothing stamped for two intervals: its holder is not
+--   just committing but a long open transaction (its NOTIFY goes out only at
+--   its commit), so take slot 1 the same way, to keep the queue announced;
+-- * both slots locked: both holders notify when they commit, nothing to do.
+-- No producer ever waits, and at most two notifiers of a queue are in
+-- flight, whatever the load (a fallback that notified more while commits
+-- were slow would feed on itself: NOTIFY is what makes them slow). A holder
+-- that rolls back takes its stamp with it: the next producer notifies. A
+-- REPEATABLE READ or SERIALIZABLE producer only reads. The payload is the
+-- interval in ms: the window in which runs may become ready without a
+-- notification of their own, so a woken worker claims once more at its end
+-- (python_client/pgratchet/worker.py).
 CREATE OR REPLACE FUNCTION ratchet._wake(queue text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_ms integer;
+    v_interval interval;
+    v_now timestamptz;
+    v_last timestamptz;
+    v_slot smallint;
 BEGIN
-    IF EXISTS (
+    IF NOT EXISTS (
         SELECT 1 FROM ratchet.queues AS q
         WHERE q.name = _wake.queue AND q.notify AND NOT q.paused
     ) THEN
-        PERFORM pg_notify('ratchet_' || _wake.queue, '');
+        RETURN;
     END IF;
+    -- Every start() runs this: the common case (a recent stamp) is decided by
+    -- one statement (the setting read inline, not through ratchet._setting,
+    -- and the clock without calling ratchet.now() unless it is faked).
+    SELECT
+        coalesce(
+            (
+                SELECT (st.value #>> '{}')::integer FROM ratchet.settings AS st
+                WHERE st.name = 'notify_interval_ms'
+            ),
+            (ratchet._setting_default('notify_interval_ms') #>> '{}')::integer
+        ),
+        CASE
+            WHEN coalesce(current_setting('ratchet.fake_now', true), '') = ''
+                THEN clock_timestamp()
+            ELSE ratchet.now()
+        END,
+        (SELECT max(s.notified_at) FROM ratchet.queue_signals AS s WHERE s.queue = _wake.queue)
+    INTO v_ms, v_now, v_last;
+    v_interval := v_ms * interval '1 millisecond';
+    -- Recent on either side of now: a clock that went back (the fake clock in
+    -- tests) must not silence a queue.
+    IF v_last > v_now - v_interval AND v_last < v_now + v_interval THEN
+        RETURN;
+    END IF;
+    -- Interval 0, or no slots (deleted by hand; create_queue restores them):
+    -- notify uncoalesced. Under REPEATABLE READ or SERIALIZABLE, locking a row
+    -- stamped since the snapshot would raise 40001: such a producer only reads.
+    IF
+        v_ms > 0
+        AND v_last IS NOT NULL
+        AND current_setting('transaction_isolation') IN ('read committed', 'read uncommitted')
+    THEN
+        -- Slot 1 only when nothing was stamped for two intervals.
+        SELECT s.slot INTO v_slot
+        FROM ratchet.queue_signals AS s
+        WHERE
+            s.queue = _wake.queue
+            AND (
+                s.slot = 0
+                OR NOT (v_last > v_now - 2 * v_interval AND v_last < v_now + v_interval)
+            )
+        ORDER BY s.slot
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        UPDATE ratchet.queue_signals AS s SET notified_at = v_now
+        WHERE s.queue = _wake.queue AND s.slot = v_slot;
+    END IF;
+    PERFORM pg_notify('ratchet_' || _wake.queue, v_ms::text);
 END;
 $$;
 
@@ -1138,7 +1217,8 @@ BEGIN
     IF configure.name IS NULL OR ratchet._setting_default(configure.name) IS NULL THEN
         PERFORM ratchet._raise(
             'RT005', format('unknown setting %L', configure.name),
-            'settings are max_payload_bytes, max_buffered_events and fake_clock'
+            'settings are max_payload_bytes, max_buffered_events, fake_clock and '
+            || 'notify_interval_ms'
         );
     END IF;
     IF v_value IS NULL THEN
@@ -1150,6 +1230,8 @@ BEGIN
             v_value := to_jsonb(ratchet._opt_int(configure.name, v_value, 1024, 67108864));
         WHEN 'max_buffered_events' THEN
             v_value := to_jsonb(ratchet._opt_int(configure.name, v_value, 1, 1000000));
+        WHEN 'notify_interval_ms' THEN
+            v_value := to_jsonb(ratchet._opt_int(configure.name, v_value, 0, 1000));
         ELSE
             v_value := to_jsonb(ratchet._opt_bool(configure.name, v_value));
     END CASE;
@@ -1579,6 +1661,12 @@ BEGIN
         priority_limit = excluded.priority_limit,
         updated_at = excluded.updated_at;
 
+    -- The queue's two wake-up slots ('-infinity': the next wake-up is sent).
+    INSERT INTO ratchet.queue_signals AS s (queue, slot, notified_at)
+    SELECT v_q.name, g.slot, '-infinity'
+    FROM generate_series(0, 1) AS g (slot)
+    ON CONFLICT ON CONSTRAINT queue_signals_pkey DO NOTHING;
+
     -- Unpausing makes waiting work claimable now: tell the workers.
     IF v_was_paused AND NOT v_q.paused THEN
         PERFORM ratchet._wake(v_q.name);
@@ -1745,6 +1833,38 @@ BEGIN
         updated_at = excluded.updated_at;
 END;
 $$;
+
+-- ==== sql/upgrade/0.1.0--0.2.0/30_notify.sql ====
+
+-- 0.1.0 -> 0.2.0, coalesced wake-ups (issue 8, item 4): the table that
+-- records each queue's last NOTIFY, two rows for every existing queue, and the
+-- setting notify_interval_ms.
+
+CREATE TABLE ratchet.queue_signals (
+    queue text NOT NULL REFERENCES ratchet.queues (name) ON DELETE CASCADE,
+    slot smallint NOT NULL CHECK (slot IN (0, 1)),
+    notified_at timestamptz NOT NULL,
+    PRIMARY KEY (queue, slot)
+) WITH (fillfactor = 10);
+
+COMMENT ON TABLE ratchet.queue_signals IS
+'Time of the last NOTIFY of each queue, in two slots, for coalescing wake-ups; see ratchet._wake().';
+
+-- '-infinity': no queue has notified yet, so each one's next wake-up is sent.
+INSERT INTO ratchet.queue_signals (queue, slot, notified_at)
+SELECT
+    q.name,
+    g.slot,
+    '-infinity'::timestamptz AS notified_at
+FROM ratchet.queues AS q
+CROSS JOIN generate_series(0, 1) AS g (slot);
+
+ALTER TABLE ratchet.settings DROP CONSTRAINT settings_name_check;
+ALTER TABLE ratchet.settings ADD CONSTRAINT settings_name_check CHECK (
+    name IN (
+        'max_payload_bytes', 'max_buffered_events', 'fake_clock', 'notify_interval_ms'
+    )
+);
 
 -- ==== sql/30_start.sql ====
 
@@ -3043,14 +3163,14 @@ $$;
 -- When a task of a concurrency-limited queue ends, a slot frees up and work
 -- that was held back is claimable now: tell the queue's workers. One
 -- statement trigger covers every way a task ends (complete, fail, sleep,
--- await, cancel, reclaim, hand-back).
+-- await, cancel, reclaim, hand-back), coalesced like every wake-up.
 CREATE OR REPLACE FUNCTION ratchet._slot_freed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM pg_notify('ratchet_' || q.name, '')
+    PERFORM ratchet._wake(q.name)
     FROM ratchet.queues AS q
     WHERE
         q.concurrency IS NOT NULL
