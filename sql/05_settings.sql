@@ -18,6 +18,7 @@ BEGIN
         WHEN 'max_payload_bytes' THEN '1048576'::jsonb
         WHEN 'max_buffered_events' THEN '1000'::jsonb
         WHEN 'fake_clock' THEN 'true'::jsonb
+        WHEN 'notify_interval_ms' THEN '10'::jsonb
     END;
 END;
 $$;

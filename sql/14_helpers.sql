@@ -44,21 +44,99 @@ BEGIN
 END;
 $$;
 
--- NOTIFY is a hint: payload-free, one channel per queue, and Postgres folds
--- identical notifications of one transaction into one.
+-- NOTIFY is a hint, one channel per queue, and coalesced. PostgreSQL lets
+-- only one transaction that queued a NOTIFY commit at a time: it holds a
+-- database-wide lock from before its commit record until that record is
+-- flushed. A NOTIFY per start() therefore puts concurrent producers in single
+-- file (no group commit). So a queue sends at most one wake-up per
+-- notify_interval_ms (0: every time), decided through its two queue_signals
+-- rows (slots):
+-- * read the newest stamp plainly: within the interval, nothing to do (the
+--   common case under load: no lock, no write);
+-- * else lock slot 0, SKIP LOCKED, stamp it and notify: of the producers
+--   that find the queue stale at once, one notifies, the others rely on it;
+-- * slot 0 locked and nothing stamped for two intervals: its holder is not
+--   just committing but a long open transaction (its NOTIFY goes out only at
+--   its commit), so take slot 1 the same way, to keep the queue announced;
+-- * both slots locked: both holders notify when they commit, nothing to do.
+-- No producer ever waits, and at most two notifiers of a queue are in
+-- flight, whatever the load (a fallback that notified more while commits
+-- were slow would feed on itself: NOTIFY is what makes them slow). A holder
+-- that rolls back takes its stamp with it: the next producer notifies. A
+-- REPEATABLE READ or SERIALIZABLE producer only reads. The payload is the
+-- interval in ms: the window in which runs may become ready without a
+-- notification of their own, so a woken worker claims once more at its end
+-- (python_client/pgratchet/worker.py).
 CREATE OR REPLACE FUNCTION ratchet._wake(queue text)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_ms integer;
+    v_interval interval;
+    v_now timestamptz;
+    v_last timestamptz;
+    v_slot smallint;
 BEGIN
-    IF EXISTS (
+    IF NOT EXISTS (
         SELECT 1 FROM ratchet.queues AS q
         WHERE q.name = _wake.queue AND q.notify AND NOT q.paused
     ) THEN
-        PERFORM pg_notify('ratchet_' || _wake.queue, '');
+        RETURN;
     END IF;
+    -- Every start() runs this: the common case (a recent stamp) is decided by
+    -- one statement (the setting read inline, not through ratchet._setting,
+    -- and the clock without calling ratchet.now() unless it is faked).
+    SELECT
+        coalesce(
+            (
+                SELECT (st.value #>> '{}')::integer FROM ratchet.settings AS st
+                WHERE st.name = 'notify_interval_ms'
+            ),
+            (ratchet._setting_default('notify_interval_ms') #>> '{}')::integer
+        ),
+        CASE
+            WHEN coalesce(current_setting('ratchet.fake_now', true), '') = ''
+                THEN clock_timestamp()
+            ELSE ratchet.now()
+        END,
+        (SELECT max(s.notified_at) FROM ratchet.queue_signals AS s WHERE s.queue = _wake.queue)
+    INTO v_ms, v_now, v_last;
+    v_interval := v_ms * interval '1 millisecond';
+    -- Recent on either side of now: a clock that went back (the fake clock in
+    -- tests) must not silence a queue.
+    IF v_last > v_now - v_interval AND v_last < v_now + v_interval THEN
+        RETURN;
+    END IF;
+    -- Interval 0, or no slots (deleted by hand; create_queue restores them):
+    -- notify uncoalesced. Under REPEATABLE READ or SERIALIZABLE, locking a row
+    -- stamped since the snapshot would raise 40001: such a producer only reads.
+    IF
+        v_ms > 0
+        AND v_last IS NOT NULL
+        AND current_setting('transaction_isolation') IN ('read committed', 'read uncommitted')
+    THEN
+        -- Slot 1 only when nothing was stamped for two intervals.
+        SELECT s.slot INTO v_slot
+        FROM ratchet.queue_signals AS s
+        WHERE
+            s.queue = _wake.queue
+            AND (
+                s.slot = 0
+                OR NOT (v_last > v_now - 2 * v_interval AND v_last < v_now + v_interval)
+            )
+        ORDER BY s.slot
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        UPDATE ratchet.queue_signals AS s SET notified_at = v_now
+        WHERE s.queue = _wake.queue AND s.slot = v_slot;
+    END IF;
+    PERFORM pg_notify('ratchet_' || _wake.queue, v_ms::text);
 END;
 $$;
 

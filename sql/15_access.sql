@@ -291,7 +291,8 @@ BEGIN
     IF configure.name IS NULL OR ratchet._setting_default(configure.name) IS NULL THEN
         PERFORM ratchet._raise(
             'RT005', format('unknown setting %L', configure.name),
-            'settings are max_payload_bytes, max_buffered_events and fake_clock'
+            'settings are max_payload_bytes, max_buffered_events, fake_clock and '
+            || 'notify_interval_ms'
         );
     END IF;
     IF v_value IS NULL THEN
@@ -303,6 +304,8 @@ BEGIN
             v_value := to_jsonb(ratchet._opt_int(configure.name, v_value, 1024, 67108864));
         WHEN 'max_buffered_events' THEN
             v_value := to_jsonb(ratchet._opt_int(configure.name, v_value, 1, 1000000));
+        WHEN 'notify_interval_ms' THEN
+            v_value := to_jsonb(ratchet._opt_int(configure.name, v_value, 0, 1000));
         ELSE
             v_value := to_jsonb(ratchet._opt_bool(configure.name, v_value));
     END CASE;

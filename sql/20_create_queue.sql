@@ -145,6 +145,12 @@ BEGIN
         priority_limit = excluded.priority_limit,
         updated_at = excluded.updated_at;
 
+    -- The queue's two wake-up slots ('-infinity': the next wake-up is sent).
+    INSERT INTO ratchet.queue_signals AS s (queue, slot, notified_at)
+    SELECT v_q.name, g.slot, '-infinity'
+    FROM generate_series(0, 1) AS g (slot)
+    ON CONFLICT ON CONSTRAINT queue_signals_pkey DO NOTHING;
+
     -- Unpausing makes waiting work claimable now: tell the workers.
     IF v_was_paused AND NOT v_q.paused THEN
         PERFORM ratchet._wake(v_q.name);

@@ -1,4 +1,5 @@
-"""Wake-ups: NOTIFY gets an idle worker going at once; polling alone still works."""
+"""Wake-ups: NOTIFY gets an idle worker going at once; polling alone still works; a burst of
+starts is announced by fewer notifications than starts (coalescing) and still runs at once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 import psycopg
 
 import pgratchet
-from tests.support import WorkerProcesses, percentile, query, wait_for
+from tests.support import WorkerProcesses, all_finished, percentile, query, wait_for
 
 
 def start_latency(conn: psycopg.Connection, run: int, timeout: float = 30.0) -> float:
@@ -95,3 +96,64 @@ def test_notify_is_sent_once_per_transaction_for_ready_work_only(app: pgratchet.
         heard()
         app.db.execute("select ratchet.heartbeat(%s)", (worker,))
         assert heard() == [], "heartbeats never notify"
+
+
+def test_a_burst_of_starts_sends_fewer_notifications_and_runs_before_the_next_poll(
+    app: pgratchet.App, dsn: str, workers: WorkerProcesses
+):
+    app.create_queue("wake", notify=True)
+    app.register()
+    # A long coalescing window, so that the whole burst certainly falls into one or two.
+    query(dsn, "select ratchet.configure('notify_interval_ms', '500')")
+    workers.start(concurrency=8, queues=["wake"], poll_interval=10)
+    app.start("ping").result(timeout=30)  # the worker is up and listening
+    # Idle for 16 s, the worker backs off to its 10 s polls: its pauses (0.05 s doubling to
+    # 10 s, +-20 %) put the next poll at least 2.2 s after the burst. Only a NOTIFY can get
+    # it going sooner than that.
+    time.sleep(16)
+    with psycopg.connect(dsn, autocommit=True) as listener, listener.cursor() as cur:
+        cur.execute("listen ratchet_wake")
+        began = time.monotonic()
+        ids = [app.start("ping").id for _ in range(20)]  # 20 transactions
+        first = start_latency(listener, ids[0], timeout=20)
+        wait_for(lambda: all_finished(dsn, ids), 20, "the burst to be processed", interval=0.01)
+        processed = time.monotonic() - began
+        notes = list(listener.notifies(timeout=0.3))
+    print(
+        f"\nburst of {len(ids)} starts: {len(notes)} notification(s), first run started"
+        f" {first * 1000:.0f} ms after its start, all processed in {processed * 1000:.0f} ms"
+    )
+    assert first < 1.0, "the first start woke the idle worker"
+    assert 1 <= len(notes) < len(ids), "the starts were coalesced into fewer notifications"
+    assert {n.payload for n in notes} == {"500"}, "each announces the coalescing window"
+    assert processed < 2.0, "the coalesced runs did not wait for the next poll"
+
+
+def test_a_producer_transaction_left_open_does_not_silence_its_queue(app: pgratchet.App, dsn: str):
+    app.register()
+    with (
+        psycopg.connect(dsn, autocommit=True) as listener,
+        psycopg.connect(dsn) as holder,
+        psycopg.connect(dsn) as second,
+    ):
+        listener.execute("listen ratchet_wake")
+
+        def heard() -> int:
+            return len(list(listener.notifies(timeout=0.3)))
+
+        # Each start below finds the queue's last wake-up older than the 10 ms window and
+        # takes one of its two slots to announce its run; holder and second keep theirs.
+        holder.execute("select ratchet.start('ping')")
+        time.sleep(0.05)
+        app.start("ping")
+        assert heard() == 1, "with one producer open, the next one still notifies"
+        second.execute("select ratchet.start('ping')")
+        time.sleep(0.05)
+        app.start("ping")
+        assert heard() == 0, "with two open, whose NOTIFYs will go out, the next one need not"
+        holder.commit()
+        second.commit()
+        assert heard() == 2, "the open producers notify at commit"
+        time.sleep(0.05)
+        app.start("ping")
+        assert heard() == 1, "the slots are free again"

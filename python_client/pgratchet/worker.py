@@ -7,7 +7,10 @@ Threads of one worker process:
 * ``concurrency`` executor threads, each with its own event loop for ``async`` bodies;
 * a heartbeat thread extending the leases of held tasks every lease/3;
 * a listener on a dedicated connection, ``LISTEN ratchet_<queue>``, that wakes the main
-  loop early. NOTIFY is only a hint: polling alone is correct, just slower.
+  loop early. NOTIFY is only a hint: polling alone is correct, just slower. The engine
+  sends at most one per queue per coalescing window (its payload: the window in ms), so
+  after draining the work a notification announced, the loop claims once more when the
+  window has passed, for the runs that became ready inside it without a notification.
 
 Every database call survives a Postgres restart: the pool replaces broken connections and
 the loops retry with backoff. A body's own engine calls are idempotent and retried too.
@@ -193,6 +196,8 @@ class Worker:
         self._closing = threading.Event()  # stop heartbeats and listener
         self._wake = threading.Event()
         self._notified = threading.Event()  # the listener got a NOTIFY since the last claim
+        # When the last NOTIFY arrived (monotonic) and the coalescing window it announced (s).
+        self._last_note: tuple[float, float] = (float("-inf"), 0.0)
         self._lock = threading.Lock()
         self._inflight: dict[int, _InFlight] = {}
         self._work: queue_mod.Queue[ClaimedTask | None] = queue_mod.Queue()
@@ -270,6 +275,8 @@ class Worker:
             elif idle_since is None:
                 idle_since = now
             pause = next(delays)
+            if short_claim:
+                pause = min(pause, self._trailing_claim_pause())
             if stop_when_idle is not None and idle_since is not None:
                 left = stop_when_idle - (time.monotonic() - idle_since)
                 if left <= 0:
@@ -284,6 +291,15 @@ class Worker:
                     # workers get a fair chance at the slot this worker just released.
                     self._stop.wait(random.uniform(0.0, 0.02))
             self._notified.clear()
+
+    def _trailing_claim_pause(self) -> float:
+        """The pause before one more claim when a drain ended inside the coalescing window
+        of the last notification: runs that became ready in that window sent none of their
+        own. Infinite (no extra claim) once the window is over, so there is one per window."""
+        received, window = self._last_note
+        if window > 0 and time.monotonic() - received < window:
+            return window
+        return float("inf")
 
     def _claim(self, n: int) -> list[ClaimedTask]:
         rows = self.app.db.execute(queries.CLAIM, (self.worker_id, n), rows="dict")
@@ -456,7 +472,8 @@ class Worker:
                     delays = backoff_delays(0.2, 10.0)
                     self._wake.set()  # we may have missed notifications while away
                     while not self._closing.is_set():
-                        for _note in conn.notifies(timeout=1.0, stop_after=1):
+                        for note in conn.notifies(timeout=1.0, stop_after=1):
+                            self._last_note = (time.monotonic(), _coalescing_window(note.payload))
                             self._notified.set()
                             self._wake.set()
             except psycopg.Error as exc:
@@ -600,6 +617,15 @@ class Worker:
 
     def __repr__(self) -> str:
         return f"<Worker {self.name} id={self.worker_id} queues={self.queues}>"
+
+
+def _coalescing_window(payload: str) -> float:
+    """Seconds from a NOTIFY's payload: the engine's notify_interval_ms. An empty or
+    unknown payload (an older engine, a NOTIFY sent by hand) means no coalescing."""
+    try:
+        return min(max(int(payload) / 1000, 0.0), 1.0)
+    except ValueError:
+        return 0.0
 
 
 def _first_line(exc: BaseException) -> str:

@@ -4,7 +4,9 @@
 -- overrides only; ratchet._setting() falls back to the built-in default.
 CREATE TABLE ratchet.settings (
     name text PRIMARY KEY CHECK (
-        name IN ('max_payload_bytes', 'max_buffered_events', 'fake_clock')
+        name IN (
+            'max_payload_bytes', 'max_buffered_events', 'fake_clock', 'notify_interval_ms'
+        )
     ),
     value jsonb NOT NULL,
     updated_at timestamptz NOT NULL

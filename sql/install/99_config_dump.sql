@@ -31,3 +31,5 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.steps_seq_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.settings', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.queue_grants', '');
+-- The default queue's rows come with the default queue (see queues above).
+SELECT pg_catalog.pg_extension_config_dump('ratchet.queue_signals', $$WHERE queue <> 'default'$$);
