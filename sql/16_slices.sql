@@ -235,6 +235,8 @@ BEGIN
             IF cardinality(v_live) >= v_max_kept THEN
                 CONTINUE;
             END IF;
+            -- False when the stored expiry decides (no scan); true when a
+            -- scan does, now or at recheck_at.
             v_scanned := v_live <> '{}' OR NOT coalesce(v_s.expires_at < _retire_slices.at, false);
             IF NOT v_scanned THEN
                 -- Every run finished and past retention, as found by an
