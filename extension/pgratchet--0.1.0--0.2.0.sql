@@ -1279,8 +1279,11 @@ BEGIN
         EXECUTE format(
             'CREATE TABLE ratchet.%I (LIKE ratchet.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)%s',
             v_part, v_table,
-            -- room for HOT updates of the run row at each transition
-            CASE v_table WHEN 'runs' THEN ' WITH (fillfactor = 80)' ELSE '' END
+            -- Room for HOT updates of the run row at each transition: a
+            -- batch claim rewrites every run of a page in one transaction,
+            -- so the page needs room for their new versions (70: see
+            -- docs/architecture.md for the measurements).
+            CASE v_table WHEN 'runs' THEN ' WITH (fillfactor = 70)' ELSE '' END
         );
         EXECUTE format(
             'ALTER TABLE ratchet.%I ATTACH PARTITION ratchet.%I FOR VALUES FROM (%s) TO (%s)',
@@ -1348,58 +1351,100 @@ BEGIN
 END;
 $$;
 
--- The runs of a slice that must stay: unfinished, finished within their
--- queue's retention, or awaited by a waiting run (whose run_waits rows stay
--- until it resumes or ends). Index range scans only: one per queue on
--- runs_retention (queue, finished_at) and one on run_waits. Null when there
--- are at least max_runs of them (too many to compact).
-CREATE OR REPLACE FUNCTION ratchet._slice_kept(
-    slice integer, lo bigint, hi bigint, at timestamptz, max_runs integer
-)
+-- The runs of [lo, hi) that stay whatever their retention: the live ones
+-- (each has its row in pending, tasks or waits, all keyed by run id) and
+-- those a waiting run awaits (run_waits, until it resumes or ends). Index
+-- range scans only, never runs itself: no index of runs names finished_at,
+-- so that a run's end is a HOT update. At most about max_runs ids.
+CREATE OR REPLACE FUNCTION ratchet._slice_live(lo bigint, hi bigint, max_runs integer)
 RETURNS bigint[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN ARRAY(
+        SELECT DISTINCT k.id FROM (
+            (
+                SELECT p.run_id AS id FROM ratchet.pending AS p
+                WHERE p.run_id >= _slice_live.lo AND p.run_id < _slice_live.hi
+                LIMIT _slice_live.max_runs
+            )
+            UNION ALL
+            (
+                SELECT t.run_id FROM ratchet.tasks AS t
+                WHERE t.run_id >= _slice_live.lo AND t.run_id < _slice_live.hi
+                LIMIT _slice_live.max_runs
+            )
+            UNION ALL
+            (
+                SELECT w.run_id FROM ratchet.waits AS w
+                WHERE w.run_id >= _slice_live.lo AND w.run_id < _slice_live.hi
+                LIMIT _slice_live.max_runs
+            )
+            UNION ALL
+            (
+                SELECT w.awaited FROM ratchet.run_waits AS w
+                WHERE w.awaited >= _slice_live.lo AND w.awaited < _slice_live.hi
+                LIMIT _slice_live.max_runs
+            )
+        ) AS k
+        ORDER BY k.id
+        LIMIT _slice_live.max_runs
+    );
+END;
+$$;
+
+-- One scan of a closed slice's runs: how many there are, how many are
+-- unfinished, how many finished ones are within their queue's retention at
+-- `at`, and when the last retention ends (the slice's expiry once all its
+-- runs have finished).
+CREATE OR REPLACE FUNCTION ratchet._slice_scan(
+    slice integer, at timestamptz,
+    OUT runs bigint, OUT unfinished bigint, OUT retained bigint, OUT expires_at timestamptz
+)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
-DECLARE
-    v_ids bigint[];
 BEGIN
     EXECUTE format(
         $q$
-        SELECT array_agg(k.id) FROM (
-            SELECT x.id FROM ratchet.queues AS q
-            CROSS JOIN LATERAL (
-                SELECT r.id FROM ratchet.%1$I AS r
-                WHERE r.queue = q.name AND r.finished_at IS NULL
-                UNION ALL
-                SELECT r.id FROM ratchet.%1$I AS r
-                WHERE r.queue = q.name AND r.finished_at >= $1 - q.retention
-            ) AS x
-            UNION ALL
-            SELECT w.awaited FROM ratchet.run_waits AS w
-            WHERE w.awaited >= $2 AND w.awaited < $3
-            LIMIT $4
-        ) AS k
+        SELECT
+            count(*),
+            count(*) FILTER (WHERE r.finished_at IS NULL),
+            count(*) FILTER (WHERE r.finished_at + q.retention >= $1),
+            max(r.finished_at + q.retention)
+        FROM ratchet.%I AS r
+        LEFT JOIN ratchet.queues AS q ON q.name = r.queue
         $q$,
-        'runs_s' || _slice_kept.slice
+        'runs_s' || _slice_scan.slice
     )
-    INTO v_ids
-    USING _slice_kept.at, _slice_kept.lo, _slice_kept.hi, _slice_kept.max_runs;
-    IF cardinality(v_ids) >= _slice_kept.max_runs THEN
-        RETURN null;
-    END IF;
-    RETURN ARRAY(SELECT DISTINCT u.id FROM unnest(v_ids) AS u (id) ORDER BY u.id);
+    INTO _slice_scan.runs, _slice_scan.unfinished, _slice_scan.retained, _slice_scan.expires_at
+    USING _slice_scan.at;
 END;
 $$;
 
 -- Drops or compacts the oldest closed slice that can go, at most one per
--- call; returns the number of runs that left. Every lock it takes waits at most lock_timeout (the
--- function's setting): a slice someone is reading is retried by the next
--- tick rather than stalling the engine behind that reader, since a
--- statement waiting for ACCESS EXCLUSIVE makes every later one wait too.
--- A slice keeping runs is compacted only when at least half of it leaves,
--- and only when it keeps fewer than 1,000 runs (they are copied through
--- memory); otherwise it waits for a later tick.
+-- call; returns the number of runs that left. A slice can go once no run of
+-- it is live or awaited (index probes: ratchet._slice_live) and every
+-- finished one is past its queue's retention. Runs has no index on
+-- finished_at (its updates stay HOT), so the retention part takes a scan of
+-- the slice, done once and remembered in ratchet.slices: expires_at (when
+-- the last retention ends, once all its runs have finished) and recheck_at
+-- (before it, tick does not scan the slice again). A slice past expires_at
+-- with no live run is dropped without a scan (but for counting its runs).
+-- retry forgets both when it re-opens a run of the slice; a scan locks the
+-- slice's row first, so a retry either committed before the scan (which
+-- sees it) or waits for tick.
+-- Every lock it takes waits at most lock_timeout (the function's setting): a
+-- slice someone is reading is retried by the next tick rather than stalling
+-- the engine behind that reader, since a statement waiting for ACCESS
+-- EXCLUSIVE makes every later one wait too. A slice keeping runs is
+-- compacted only when at least half of it leaves, and only when it keeps
+-- fewer than 1,000 runs (they are copied through memory); otherwise it waits
+-- for a later tick.
 CREATE OR REPLACE FUNCTION ratchet._retire_slices(at timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1410,8 +1455,14 @@ AS $$
 DECLARE
     v_max_kept constant integer := 1000;
     v_s record;
+    v_scan record;
     v_parts text[];
+    v_live bigint[];
+    v_scanned boolean;
     v_keep bigint[];
+    v_kept bigint;
+    v_room bigint;
+    v_next timestamptz;
     v_rows bigint;
     v_runs ratchet.runs[];
     v_history ratchet.history[];
@@ -1429,32 +1480,93 @@ BEGIN
             'steps_s' || v_s.slice, 'events_s' || v_s.slice
         ];
         BEGIN
-            v_keep := ratchet._slice_kept(v_s.slice, v_s.lo, v_s.hi, _retire_slices.at, v_max_kept);
-            IF v_keep IS NULL THEN
+            v_live := ratchet._slice_live(v_s.lo, v_s.hi, v_max_kept);
+            IF cardinality(v_live) >= v_max_kept THEN
                 CONTINUE;
             END IF;
-            -- Rows of the slice, counted up to twice the kept runs: enough to
-            -- know whether compacting frees at least half of it.
-            EXECUTE format(
-                'SELECT count(*) FROM (SELECT FROM ratchet.%I LIMIT $1) AS x', v_parts[1]
-            )
-            INTO v_rows USING CASE WHEN v_keep = '{}' THEN null ELSE 2 * cardinality(v_keep) END;
-            IF v_keep <> '{}' AND v_rows < 2 * cardinality(v_keep) THEN
-                CONTINUE;
-            END IF;
-            -- A closed slice gets no new runs (the sequence restart waited
-            -- for every start in flight), so the count stays exact.
-            IF v_keep <> '{}' THEN
+            -- False when the stored expiry decides (no scan); true when a
+            -- scan does, now or at recheck_at.
+            v_scanned := v_live <> '{}' OR NOT coalesce(v_s.expires_at < _retire_slices.at, false);
+            IF NOT v_scanned THEN
+                -- Every run finished and past retention, as found by an
+                -- earlier scan that no retry has undone since.
+                v_keep := '{}';
                 EXECUTE format('SELECT count(*) FROM ratchet.%I', v_parts[1]) INTO v_rows;
+            ELSIF v_s.recheck_at >= _retire_slices.at THEN
+                CONTINUE;
+            ELSE
+                PERFORM 1 FROM ratchet.slices AS s WHERE s.slice = v_s.slice FOR UPDATE;
+                SELECT * INTO v_scan FROM ratchet._slice_scan(v_s.slice, _retire_slices.at);
+                v_rows := v_scan.runs;
+                -- Kept: the live and awaited runs (an awaited run within
+                -- retention counts twice: an estimate on the safe side).
+                v_kept := greatest(cardinality(v_live), v_scan.unfinished) + v_scan.retained;
+                IF v_kept >= v_max_kept OR v_rows < 2 * v_kept THEN
+                    -- Not yet. The kept runs must fall to v_room for a
+                    -- compaction (or to none for a drop): the finished ones
+                    -- within retention leave in order of their retention's
+                    -- end, so look again after the (v_room + 1)-th latest
+                    -- end. Live runs may finish meanwhile: while there are
+                    -- any, look again within a slice interval.
+                    v_room := least(v_max_kept - 1, v_rows / 2) - (v_kept - v_scan.retained);
+                    v_next := null;
+                    IF v_room >= 0 THEN
+                        EXECUTE format(
+                            $q$
+                            SELECT r.finished_at + q.retention FROM ratchet.%I AS r
+                            INNER JOIN ratchet.queues AS q ON q.name = r.queue
+                            WHERE r.finished_at IS NOT NULL
+                            ORDER BY 1 DESC
+                            OFFSET $1 LIMIT 1
+                            $q$,
+                            v_parts[1]
+                        )
+                        INTO v_next USING v_room;
+                    END IF;
+                    IF v_next IS NULL OR v_kept > v_scan.retained THEN
+                        v_next := least(v_next, _retire_slices.at + ratchet._slice_interval());
+                    END IF;
+                    UPDATE ratchet.slices AS s SET
+                        expires_at = CASE WHEN v_scan.unfinished = 0 THEN v_scan.expires_at END,
+                        recheck_at = v_next
+                    WHERE s.slice = v_s.slice;
+                    CONTINUE;
+                END IF;
+                -- The kept runs by id: live or awaited, unfinished, or
+                -- finished within retention.
+                EXECUTE format(
+                    $q$
+                    SELECT array_agg(r.id) FROM ratchet.%I AS r
+                    LEFT JOIN ratchet.queues AS q ON q.name = r.queue
+                    WHERE r.finished_at IS NULL OR r.finished_at + q.retention >= $1
+                    $q$,
+                    v_parts[1]
+                )
+                INTO v_keep USING _retire_slices.at;
+                v_keep := ARRAY(
+                    SELECT DISTINCT u.id FROM unnest(v_live || v_keep) AS u (id) ORDER BY u.id
+                );
             END IF;
             EXECUTE format(
                 'LOCK TABLE ratchet.%I, ratchet.%I, ratchet.%I, ratchet.%I IN ACCESS EXCLUSIVE MODE',
                 v_parts[1], v_parts[2], v_parts[3], v_parts[4]
             );
-            -- Again under the locks: a retry, an await_runs or a signal that
-            -- committed since has changed what stays.
-            v_keep := ratchet._slice_kept(v_s.slice, v_s.lo, v_s.hi, _retire_slices.at, v_max_kept);
-            IF v_keep IS NULL THEN
+            -- Again under the locks: a retry that committed since the
+            -- expiry was found forgot it, and a retry, an await_runs or a
+            -- signal may have made runs live or awaited.
+            IF NOT v_scanned
+                AND NOT coalesce(
+                    (SELECT s.expires_at < _retire_slices.at FROM ratchet.slices AS s WHERE s.slice = v_s.slice),
+                    false
+                ) THEN
+                RETURN 0;
+            END IF;
+            v_keep := ARRAY(
+                SELECT DISTINCT u.id
+                FROM unnest(v_keep || ratchet._slice_live(v_s.lo, v_s.hi, v_max_kept)) AS u (id)
+                ORDER BY u.id
+            );
+            IF cardinality(v_keep) >= v_max_kept THEN
                 RETURN 0;
             ELSIF v_keep = '{}' THEN
                 FOREACH v_part IN ARRAY v_parts LOOP
@@ -1495,6 +1607,9 @@ BEGIN
                 SELECT * FROM unnest(v_steps);
                 INSERT INTO ratchet.events OVERRIDING SYSTEM VALUE
                 SELECT * FROM unnest(v_events);
+                -- What is left is small: the next tick scans it again.
+                UPDATE ratchet.slices AS s SET expires_at = null, recheck_at = null
+                WHERE s.slice = v_s.slice;
             END IF;
             -- The few rows kept elsewhere for the runs that left.
             DELETE FROM ratchet.fenced_tasks AS f
@@ -1870,8 +1985,8 @@ ALTER TABLE ratchet.settings ADD CONSTRAINT settings_name_check CHECK (
 -- ==== sql/30_start.sql ====
 
 -- Starting runs. start, start_many and start_child share one set-based path:
--- validate everything first, then insert runs, pending rows and history in
--- one statement, so a call that raises writes nothing.
+-- validate everything first, then insert runs, pending rows, deadlines and
+-- history in one statement, so a call that raises writes nothing.
 CREATE OR REPLACE FUNCTION ratchet._start(
     workflow text,
     inputs jsonb,
@@ -2053,6 +2168,12 @@ BEGIN
     ready AS (
         INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
         SELECT n.id, v_queue, _start.workflow, v_priority, v_due FROM new_runs AS n
+    ),
+
+    timed AS (
+        INSERT INTO ratchet.deadlines (run_id, deadline)
+        SELECT n.id, v_deadline FROM new_runs AS n
+        WHERE v_deadline IS NOT NULL
     ),
 
     logged AS (
@@ -2472,7 +2593,8 @@ $$;
 -- Ends a run for good, whoever ends it: its final status, output (completed
 -- only), error (null keeps the last one: a run that completes after a retry
 -- keeps that failure's error), failure counts (null keeps them) and end time;
--- the history entry; and the runs that await it are told. The caller has
+-- its deadline row goes; the history entry; and the runs that await it are
+-- told. The caller has
 -- taken the run out of pending, tasks and waits.
 CREATE OR REPLACE FUNCTION ratchet._end(
     run_id bigint,
@@ -2489,6 +2611,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_deadline timestamptz;
 BEGIN
     UPDATE ratchet.runs AS r SET
         status = _end.status,
@@ -2496,7 +2620,11 @@ BEGIN
         error = coalesce(_end.error, r.error),
         failures = coalesce(_end.failures, r.failures),
         finished_at = _end.at
-    WHERE r.id = _end.run_id;
+    WHERE r.id = _end.run_id
+    RETURNING r.deadline INTO v_deadline;
+    IF v_deadline IS NOT NULL THEN
+        DELETE FROM ratchet.deadlines AS d WHERE d.run_id = _end.run_id;
+    END IF;
     PERFORM ratchet._log(_end.run_id, _end.status, _end.step, _end.detail, _end.at);
     PERFORM ratchet._finished(_end.run_id, _end.at);
 END;
@@ -2629,7 +2757,10 @@ BEGIN
 END;
 $$;
 
--- Fails runs past their deadline and fences their tasks.
+-- Fails runs past their deadline and fences their tasks. The runs come from
+-- ratchet.deadlines (a range scan); each is locked, newest first, and skipped
+-- when another session holds it. Under the lock the run's own deadline
+-- decides: a retry may have moved it since.
 CREATE OR REPLACE FUNCTION ratchet._enforce_deadlines(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2637,18 +2768,28 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
+    v_ids bigint[];
     v_r ratchet.runs;
     v_count integer := 0;
     v_error jsonb;
 BEGIN
+    v_ids := ARRAY(
+        SELECT d.run_id FROM ratchet.deadlines AS d
+        WHERE d.deadline <= _enforce_deadlines.at
+        ORDER BY d.run_id DESC
+        LIMIT _enforce_deadlines.max_rows
+    );
+    IF v_ids = '{}' THEN
+        RETURN 0;
+    END IF;
+    -- id = ANY(...): a generic plan prunes runs' slices (sql/16_slices.sql).
     FOR v_r IN
         SELECT r.* FROM ratchet.runs AS r
         WHERE
-            r.deadline <= _enforce_deadlines.at
-            AND r.deadline IS NOT NULL
+            r.id = ANY(v_ids)
+            AND r.deadline <= _enforce_deadlines.at
             AND r.finished_at IS NULL
         ORDER BY r.id DESC
-        LIMIT _enforce_deadlines.max_rows
         FOR UPDATE SKIP LOCKED
     LOOP
         v_error := jsonb_build_object('deadline_exceeded', true, 'deadline', v_r.deadline);
@@ -3022,7 +3163,7 @@ $$;
 
 -- A batch of completions in one transaction (one commit for many tasks),
 -- set-based so a batch costs a few statements, not a few per task: the same
--- end as ratchet._end, for many runs at once.
+-- end as ratchet._end (deadline rows included), for many runs at once.
 -- Tasks no longer held are skipped, not raised: the returned ids say which
 -- completed. outputs is a JSON array aligned with tasks, or null.
 CREATE OR REPLACE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
@@ -3089,7 +3230,12 @@ BEGIN
             finished_at = v_now
         FROM held AS h
         WHERE r.id = h.run_id AND r.id = ANY(v_runs)
-        RETURNING h.id AS task, h.run_id AS run
+        RETURNING h.id AS task, h.run_id AS run, r.deadline
+    ),
+
+    untimed AS (
+        DELETE FROM ratchet.deadlines AS d
+        WHERE d.run_id IN (SELECT f.run FROM finished AS f WHERE f.deadline IS NOT NULL)
     ),
 
     logged AS (
@@ -3689,11 +3835,56 @@ BEGIN
 END;
 $$;
 
+-- ==== sql/upgrade/0.1.0--0.2.0/60_hot.sql ====
+
+-- 0.1.0 -> 0.2.0: no index of runs names a column that a transition
+-- rewrites, so every update of a run can be HOT (docs/architecture.md). The
+-- two that did go: runs_retention (queue, finished_at), replaced by probes of
+-- pending, tasks and waits and each slice's stored expiry (sql/16_slices.sql),
+-- and runs_open_deadline (deadline, partial on finished_at IS NULL), replaced
+-- by ratchet.deadlines. Runs after 11_slices.sql (which made both indexes on
+-- the partitioned parent; slice 0's indexes are attached to them and go with
+-- them) and 20_waits.sql.
+
+CREATE TABLE ratchet.deadlines (
+    run_id bigint PRIMARY KEY,
+    deadline timestamptz NOT NULL
+) WITH (
+    autovacuum_vacuum_scale_factor = 0.01,
+    autovacuum_vacuum_insert_scale_factor = 0.01
+);
+
+CREATE INDEX deadlines_deadline ON ratchet.deadlines (deadline);
+
+COMMENT ON TABLE ratchet.deadlines IS
+'The deadline of every unfinished run that has one.';
+
+INSERT INTO ratchet.deadlines (run_id, deadline)
+SELECT
+    r.id,
+    r.deadline
+FROM ratchet.runs AS r
+WHERE r.deadline IS NOT NULL AND r.finished_at IS NULL;
+
+DROP INDEX ratchet.runs_retention;
+DROP INDEX ratchet.runs_open_deadline;
+
+-- Null: tick scans each closed slice once to learn them.
+ALTER TABLE ratchet.slices
+ADD COLUMN expires_at timestamptz,
+ADD COLUMN recheck_at timestamptz;
+
+-- Partitions of runs leave room for HOT updates (sql/16_slices.sql): 70%
+-- full, where 0.1.0's runs table (now slice 0) was 80%. Pages written from
+-- now on follow it.
+ALTER TABLE ratchet.runs_s0 SET (fillfactor = 70);
+
 -- ==== sql/61_retry.sql ====
 
 -- Re-queue a failed or cancelled run. Its completed steps stay completed;
 -- error, output and failure counts are cleared and the attempt goes up.
--- A run whose deadline has passed gets a new window of the same length.
+-- A run whose deadline has passed gets a new window of the same length (and
+-- a ratchet.deadlines row again).
 CREATE OR REPLACE FUNCTION ratchet.retry(run bigint)
 RETURNS void
 LANGUAGE plpgsql
@@ -3703,6 +3894,7 @@ AS $$
 DECLARE
     v_now timestamptz := ratchet.now();
     v_r ratchet.runs;
+    v_deadline timestamptz;
 BEGIN
     PERFORM ratchet._require_read_committed('retry');
     SELECT * INTO v_r FROM ratchet.runs AS r WHERE r.id = retry.run FOR UPDATE;
@@ -3726,7 +3918,17 @@ BEGIN
             WHEN r.deadline <= v_now THEN v_now + (r.deadline - r.created_at)
             ELSE r.deadline
         END
-    WHERE r.id = v_r.id;
+    WHERE r.id = v_r.id
+    RETURNING r.deadline INTO v_deadline;
+    IF v_deadline IS NOT NULL THEN
+        INSERT INTO ratchet.deadlines (run_id, deadline) VALUES (v_r.id, v_deadline);
+    END IF;
+    -- The run's slice may have a known expiry (sql/16_slices.sql): the run
+    -- will end again later, so tick must look at the slice again. Done
+    -- unconditionally: a tick scanning the slice holds this row, and the
+    -- update waits for it, so the scan never misses this retry.
+    UPDATE ratchet.slices AS s SET expires_at = null, recheck_at = null
+    WHERE s.slice = (v_r.id / 4294967296)::integer;
     PERFORM ratchet._pend(v_r.id, v_now);
     PERFORM ratchet._log(
         v_r.id, 'retried', null, jsonb_build_object('previous_status', v_r.status), v_now
@@ -3926,6 +4128,23 @@ BEGIN
     SELECT 'live_finished_at', r.id, format('%s run has finished_at %s', r.status, r.finished_at)
     FROM ratchet.runs AS r
     WHERE r.status NOT IN ('completed', 'failed', 'cancelled') AND r.finished_at IS NOT NULL
+
+    UNION ALL
+    -- An unfinished run with a deadline has its deadlines row, with that
+    -- deadline (tick finds the runs past theirs there), and no other run has one.
+    SELECT
+        'deadline_row', coalesce(r.id, d.run_id),
+        CASE
+            WHEN d.run_id IS NULL THEN format('%s run with deadline %s has no deadlines row', r.status, r.deadline)
+            WHEN r.id IS NULL THEN format('deadlines row (%s) for a run that is finished, gone or has no deadline', d.deadline)
+            ELSE format('deadlines row says %s, the run %s', d.deadline, r.deadline)
+        END
+    FROM (
+        SELECT x.id, x.status, x.deadline FROM ratchet.runs AS x
+        WHERE x.finished_at IS NULL AND x.deadline IS NOT NULL
+    ) AS r
+    FULL JOIN ratchet.deadlines AS d ON d.run_id = r.id
+    WHERE r.deadline IS DISTINCT FROM d.deadline
 
     UNION ALL
     -- A run_waits row's waiter is a waiting run that awaits that run.
@@ -4365,4 +4584,5 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.steps_seq_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.slices', 'WHERE slice <> 0');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.waits', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.deadlines', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.queue_signals', $$WHERE queue <> 'default'$$);

@@ -30,8 +30,11 @@ BEGIN
         EXECUTE format(
             'CREATE TABLE ratchet.%I (LIKE ratchet.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)%s',
             v_part, v_table,
-            -- room for HOT updates of the run row at each transition
-            CASE v_table WHEN 'runs' THEN ' WITH (fillfactor = 80)' ELSE '' END
+            -- Room for HOT updates of the run row at each transition: a
+            -- batch claim rewrites every run of a page in one transaction,
+            -- so the page needs room for their new versions (70: see
+            -- docs/architecture.md for the measurements).
+            CASE v_table WHEN 'runs' THEN ' WITH (fillfactor = 70)' ELSE '' END
         );
         EXECUTE format(
             'ALTER TABLE ratchet.%I ATTACH PARTITION ratchet.%I FOR VALUES FROM (%s) TO (%s)',
@@ -99,58 +102,100 @@ BEGIN
 END;
 $$;
 
--- The runs of a slice that must stay: unfinished, finished within their
--- queue's retention, or awaited by a waiting run (whose run_waits rows stay
--- until it resumes or ends). Index range scans only: one per queue on
--- runs_retention (queue, finished_at) and one on run_waits. Null when there
--- are at least max_runs of them (too many to compact).
-CREATE OR REPLACE FUNCTION ratchet._slice_kept(
-    slice integer, lo bigint, hi bigint, at timestamptz, max_runs integer
-)
+-- The runs of [lo, hi) that stay whatever their retention: the live ones
+-- (each has its row in pending, tasks or waits, all keyed by run id) and
+-- those a waiting run awaits (run_waits, until it resumes or ends). Index
+-- range scans only, never runs itself: no index of runs names finished_at,
+-- so that a run's end is a HOT update. At most about max_runs ids.
+CREATE OR REPLACE FUNCTION ratchet._slice_live(lo bigint, hi bigint, max_runs integer)
 RETURNS bigint[]
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN ARRAY(
+        SELECT DISTINCT k.id FROM (
+            (
+                SELECT p.run_id AS id FROM ratchet.pending AS p
+                WHERE p.run_id >= _slice_live.lo AND p.run_id < _slice_live.hi
+                LIMIT _slice_live.max_runs
+            )
+            UNION ALL
+            (
+                SELECT t.run_id FROM ratchet.tasks AS t
+                WHERE t.run_id >= _slice_live.lo AND t.run_id < _slice_live.hi
+                LIMIT _slice_live.max_runs
+            )
+            UNION ALL
+            (
+                SELECT w.run_id FROM ratchet.waits AS w
+                WHERE w.run_id >= _slice_live.lo AND w.run_id < _slice_live.hi
+                LIMIT _slice_live.max_runs
+            )
+            UNION ALL
+            (
+                SELECT w.awaited FROM ratchet.run_waits AS w
+                WHERE w.awaited >= _slice_live.lo AND w.awaited < _slice_live.hi
+                LIMIT _slice_live.max_runs
+            )
+        ) AS k
+        ORDER BY k.id
+        LIMIT _slice_live.max_runs
+    );
+END;
+$$;
+
+-- One scan of a closed slice's runs: how many there are, how many are
+-- unfinished, how many finished ones are within their queue's retention at
+-- `at`, and when the last retention ends (the slice's expiry once all its
+-- runs have finished).
+CREATE OR REPLACE FUNCTION ratchet._slice_scan(
+    slice integer, at timestamptz,
+    OUT runs bigint, OUT unfinished bigint, OUT retained bigint, OUT expires_at timestamptz
+)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
-DECLARE
-    v_ids bigint[];
 BEGIN
     EXECUTE format(
         $q$
-        SELECT array_agg(k.id) FROM (
-            SELECT x.id FROM ratchet.queues AS q
-            CROSS JOIN LATERAL (
-                SELECT r.id FROM ratchet.%1$I AS r
-                WHERE r.queue = q.name AND r.finished_at IS NULL
-                UNION ALL
-                SELECT r.id FROM ratchet.%1$I AS r
-                WHERE r.queue = q.name AND r.finished_at >= $1 - q.retention
-            ) AS x
-            UNION ALL
-            SELECT w.awaited FROM ratchet.run_waits AS w
-            WHERE w.awaited >= $2 AND w.awaited < $3
-            LIMIT $4
-        ) AS k
+        SELECT
+            count(*),
+            count(*) FILTER (WHERE r.finished_at IS NULL),
+            count(*) FILTER (WHERE r.finished_at + q.retention >= $1),
+            max(r.finished_at + q.retention)
+        FROM ratchet.%I AS r
+        LEFT JOIN ratchet.queues AS q ON q.name = r.queue
         $q$,
-        'runs_s' || _slice_kept.slice
+        'runs_s' || _slice_scan.slice
     )
-    INTO v_ids
-    USING _slice_kept.at, _slice_kept.lo, _slice_kept.hi, _slice_kept.max_runs;
-    IF cardinality(v_ids) >= _slice_kept.max_runs THEN
-        RETURN null;
-    END IF;
-    RETURN ARRAY(SELECT DISTINCT u.id FROM unnest(v_ids) AS u (id) ORDER BY u.id);
+    INTO _slice_scan.runs, _slice_scan.unfinished, _slice_scan.retained, _slice_scan.expires_at
+    USING _slice_scan.at;
 END;
 $$;
 
 -- Drops or compacts the oldest closed slice that can go, at most one per
--- call; returns the number of runs that left. Every lock it takes waits at most lock_timeout (the
--- function's setting): a slice someone is reading is retried by the next
--- tick rather than stalling the engine behind that reader, since a
--- statement waiting for ACCESS EXCLUSIVE makes every later one wait too.
--- A slice keeping runs is compacted only when at least half of it leaves,
--- and only when it keeps fewer than 1,000 runs (they are copied through
--- memory); otherwise it waits for a later tick.
+-- call; returns the number of runs that left. A slice can go once no run of
+-- it is live or awaited (index probes: ratchet._slice_live) and every
+-- finished one is past its queue's retention. Runs has no index on
+-- finished_at (its updates stay HOT), so the retention part takes a scan of
+-- the slice, done once and remembered in ratchet.slices: expires_at (when
+-- the last retention ends, once all its runs have finished) and recheck_at
+-- (before it, tick does not scan the slice again). A slice past expires_at
+-- with no live run is dropped without a scan (but for counting its runs).
+-- retry forgets both when it re-opens a run of the slice; a scan locks the
+-- slice's row first, so a retry either committed before the scan (which
+-- sees it) or waits for tick.
+-- Every lock it takes waits at most lock_timeout (the function's setting): a
+-- slice someone is reading is retried by the next tick rather than stalling
+-- the engine behind that reader, since a statement waiting for ACCESS
+-- EXCLUSIVE makes every later one wait too. A slice keeping runs is
+-- compacted only when at least half of it leaves, and only when it keeps
+-- fewer than 1,000 runs (they are copied through memory); otherwise it waits
+-- for a later tick.
 CREATE OR REPLACE FUNCTION ratchet._retire_slices(at timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
@@ -161,8 +206,14 @@ AS $$
 DECLARE
     v_max_kept constant integer := 1000;
     v_s record;
+    v_scan record;
     v_parts text[];
+    v_live bigint[];
+    v_scanned boolean;
     v_keep bigint[];
+    v_kept bigint;
+    v_room bigint;
+    v_next timestamptz;
     v_rows bigint;
     v_runs ratchet.runs[];
     v_history ratchet.history[];
@@ -180,32 +231,93 @@ BEGIN
             'steps_s' || v_s.slice, 'events_s' || v_s.slice
         ];
         BEGIN
-            v_keep := ratchet._slice_kept(v_s.slice, v_s.lo, v_s.hi, _retire_slices.at, v_max_kept);
-            IF v_keep IS NULL THEN
+            v_live := ratchet._slice_live(v_s.lo, v_s.hi, v_max_kept);
+            IF cardinality(v_live) >= v_max_kept THEN
                 CONTINUE;
             END IF;
-            -- Rows of the slice, counted up to twice the kept runs: enough to
-            -- know whether compacting frees at least half of it.
-            EXECUTE format(
-                'SELECT count(*) FROM (SELECT FROM ratchet.%I LIMIT $1) AS x', v_parts[1]
-            )
-            INTO v_rows USING CASE WHEN v_keep = '{}' THEN null ELSE 2 * cardinality(v_keep) END;
-            IF v_keep <> '{}' AND v_rows < 2 * cardinality(v_keep) THEN
-                CONTINUE;
-            END IF;
-            -- A closed slice gets no new runs (the sequence restart waited
-            -- for every start in flight), so the count stays exact.
-            IF v_keep <> '{}' THEN
+            -- False when the stored expiry decides (no scan); true when a
+            -- scan does, now or at recheck_at.
+            v_scanned := v_live <> '{}' OR NOT coalesce(v_s.expires_at < _retire_slices.at, false);
+            IF NOT v_scanned THEN
+                -- Every run finished and past retention, as found by an
+                -- earlier scan that no retry has undone since.
+                v_keep := '{}';
                 EXECUTE format('SELECT count(*) FROM ratchet.%I', v_parts[1]) INTO v_rows;
+            ELSIF v_s.recheck_at >= _retire_slices.at THEN
+                CONTINUE;
+            ELSE
+                PERFORM 1 FROM ratchet.slices AS s WHERE s.slice = v_s.slice FOR UPDATE;
+                SELECT * INTO v_scan FROM ratchet._slice_scan(v_s.slice, _retire_slices.at);
+                v_rows := v_scan.runs;
+                -- Kept: the live and awaited runs (an awaited run within
+                -- retention counts twice: an estimate on the safe side).
+                v_kept := greatest(cardinality(v_live), v_scan.unfinished) + v_scan.retained;
+                IF v_kept >= v_max_kept OR v_rows < 2 * v_kept THEN
+                    -- Not yet. The kept runs must fall to v_room for a
+                    -- compaction (or to none for a drop): the finished ones
+                    -- within retention leave in order of their retention's
+                    -- end, so look again after the (v_room + 1)-th latest
+                    -- end. Live runs may finish meanwhile: while there are
+                    -- any, look again within a slice interval.
+                    v_room := least(v_max_kept - 1, v_rows / 2) - (v_kept - v_scan.retained);
+                    v_next := null;
+                    IF v_room >= 0 THEN
+                        EXECUTE format(
+                            $q$
+                            SELECT r.finished_at + q.retention FROM ratchet.%I AS r
+                            INNER JOIN ratchet.queues AS q ON q.name = r.queue
+                            WHERE r.finished_at IS NOT NULL
+                            ORDER BY 1 DESC
+                            OFFSET $1 LIMIT 1
+                            $q$,
+                            v_parts[1]
+                        )
+                        INTO v_next USING v_room;
+                    END IF;
+                    IF v_next IS NULL OR v_kept > v_scan.retained THEN
+                        v_next := least(v_next, _retire_slices.at + ratchet._slice_interval());
+                    END IF;
+                    UPDATE ratchet.slices AS s SET
+                        expires_at = CASE WHEN v_scan.unfinished = 0 THEN v_scan.expires_at END,
+                        recheck_at = v_next
+                    WHERE s.slice = v_s.slice;
+                    CONTINUE;
+                END IF;
+                -- The kept runs by id: live or awaited, unfinished, or
+                -- finished within retention.
+                EXECUTE format(
+                    $q$
+                    SELECT array_agg(r.id) FROM ratchet.%I AS r
+                    LEFT JOIN ratchet.queues AS q ON q.name = r.queue
+                    WHERE r.finished_at IS NULL OR r.finished_at + q.retention >= $1
+                    $q$,
+                    v_parts[1]
+                )
+                INTO v_keep USING _retire_slices.at;
+                v_keep := ARRAY(
+                    SELECT DISTINCT u.id FROM unnest(v_live || v_keep) AS u (id) ORDER BY u.id
+                );
             END IF;
             EXECUTE format(
                 'LOCK TABLE ratchet.%I, ratchet.%I, ratchet.%I, ratchet.%I IN ACCESS EXCLUSIVE MODE',
                 v_parts[1], v_parts[2], v_parts[3], v_parts[4]
             );
-            -- Again under the locks: a retry, an await_runs or a signal that
-            -- committed since has changed what stays.
-            v_keep := ratchet._slice_kept(v_s.slice, v_s.lo, v_s.hi, _retire_slices.at, v_max_kept);
-            IF v_keep IS NULL THEN
+            -- Again under the locks: a retry that committed since the
+            -- expiry was found forgot it, and a retry, an await_runs or a
+            -- signal may have made runs live or awaited.
+            IF NOT v_scanned
+                AND NOT coalesce(
+                    (SELECT s.expires_at < _retire_slices.at FROM ratchet.slices AS s WHERE s.slice = v_s.slice),
+                    false
+                ) THEN
+                RETURN 0;
+            END IF;
+            v_keep := ARRAY(
+                SELECT DISTINCT u.id
+                FROM unnest(v_keep || ratchet._slice_live(v_s.lo, v_s.hi, v_max_kept)) AS u (id)
+                ORDER BY u.id
+            );
+            IF cardinality(v_keep) >= v_max_kept THEN
                 RETURN 0;
             ELSIF v_keep = '{}' THEN
                 FOREACH v_part IN ARRAY v_parts LOOP
@@ -246,6 +358,9 @@ BEGIN
                 SELECT * FROM unnest(v_steps);
                 INSERT INTO ratchet.events OVERRIDING SYSTEM VALUE
                 SELECT * FROM unnest(v_events);
+                -- What is left is small: the next tick scans it again.
+                UPDATE ratchet.slices AS s SET expires_at = null, recheck_at = null
+                WHERE s.slice = v_s.slice;
             END IF;
             -- The few rows kept elsewhere for the runs that left.
             DELETE FROM ratchet.fenced_tasks AS f

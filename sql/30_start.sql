@@ -1,6 +1,6 @@
 -- Starting runs. start, start_many and start_child share one set-based path:
--- validate everything first, then insert runs, pending rows and history in
--- one statement, so a call that raises writes nothing.
+-- validate everything first, then insert runs, pending rows, deadlines and
+-- history in one statement, so a call that raises writes nothing.
 CREATE OR REPLACE FUNCTION ratchet._start(
     workflow text,
     inputs jsonb,
@@ -182,6 +182,12 @@ BEGIN
     ready AS (
         INSERT INTO ratchet.pending (run_id, queue, workflow, priority, due_at)
         SELECT n.id, v_queue, _start.workflow, v_priority, v_due FROM new_runs AS n
+    ),
+
+    timed AS (
+        INSERT INTO ratchet.deadlines (run_id, deadline)
+        SELECT n.id, v_deadline FROM new_runs AS n
+        WHERE v_deadline IS NOT NULL
     ),
 
     logged AS (

@@ -133,7 +133,8 @@ $$;
 -- Ends a run for good, whoever ends it: its final status, output (completed
 -- only), error (null keeps the last one: a run that completes after a retry
 -- keeps that failure's error), failure counts (null keeps them) and end time;
--- the history entry; and the runs that await it are told. The caller has
+-- its deadline row goes; the history entry; and the runs that await it are
+-- told. The caller has
 -- taken the run out of pending, tasks and waits.
 CREATE OR REPLACE FUNCTION ratchet._end(
     run_id bigint,
@@ -150,6 +151,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+    v_deadline timestamptz;
 BEGIN
     UPDATE ratchet.runs AS r SET
         status = _end.status,
@@ -157,7 +160,11 @@ BEGIN
         error = coalesce(_end.error, r.error),
         failures = coalesce(_end.failures, r.failures),
         finished_at = _end.at
-    WHERE r.id = _end.run_id;
+    WHERE r.id = _end.run_id
+    RETURNING r.deadline INTO v_deadline;
+    IF v_deadline IS NOT NULL THEN
+        DELETE FROM ratchet.deadlines AS d WHERE d.run_id = _end.run_id;
+    END IF;
     PERFORM ratchet._log(_end.run_id, _end.status, _end.step, _end.detail, _end.at);
     PERFORM ratchet._finished(_end.run_id, _end.at);
 END;
@@ -290,7 +297,10 @@ BEGIN
 END;
 $$;
 
--- Fails runs past their deadline and fences their tasks.
+-- Fails runs past their deadline and fences their tasks. The runs come from
+-- ratchet.deadlines (a range scan); each is locked, newest first, and skipped
+-- when another session holds it. Under the lock the run's own deadline
+-- decides: a retry may have moved it since.
 CREATE OR REPLACE FUNCTION ratchet._enforce_deadlines(at timestamptz, max_rows integer)
 RETURNS integer
 LANGUAGE plpgsql
@@ -298,18 +308,28 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
+    v_ids bigint[];
     v_r ratchet.runs;
     v_count integer := 0;
     v_error jsonb;
 BEGIN
+    v_ids := ARRAY(
+        SELECT d.run_id FROM ratchet.deadlines AS d
+        WHERE d.deadline <= _enforce_deadlines.at
+        ORDER BY d.run_id DESC
+        LIMIT _enforce_deadlines.max_rows
+    );
+    IF v_ids = '{}' THEN
+        RETURN 0;
+    END IF;
+    -- id = ANY(...): a generic plan prunes runs' slices (sql/16_slices.sql).
     FOR v_r IN
         SELECT r.* FROM ratchet.runs AS r
         WHERE
-            r.deadline <= _enforce_deadlines.at
-            AND r.deadline IS NOT NULL
+            r.id = ANY(v_ids)
+            AND r.deadline <= _enforce_deadlines.at
             AND r.finished_at IS NULL
         ORDER BY r.id DESC
-        LIMIT _enforce_deadlines.max_rows
         FOR UPDATE SKIP LOCKED
     LOOP
         v_error := jsonb_build_object('deadline_exceeded', true, 'deadline', v_r.deadline);

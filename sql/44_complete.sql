@@ -25,7 +25,7 @@ $$;
 
 -- A batch of completions in one transaction (one commit for many tasks),
 -- set-based so a batch costs a few statements, not a few per task: the same
--- end as ratchet._end, for many runs at once.
+-- end as ratchet._end (deadline rows included), for many runs at once.
 -- Tasks no longer held are skipped, not raised: the returned ids say which
 -- completed. outputs is a JSON array aligned with tasks, or null.
 CREATE OR REPLACE FUNCTION ratchet.complete_many(tasks bigint[], outputs jsonb DEFAULT null)
@@ -92,7 +92,12 @@ BEGIN
             finished_at = v_now
         FROM held AS h
         WHERE r.id = h.run_id AND r.id = ANY(v_runs)
-        RETURNING h.id AS task, h.run_id AS run
+        RETURNING h.id AS task, h.run_id AS run, r.deadline
+    ),
+
+    untimed AS (
+        DELETE FROM ratchet.deadlines AS d
+        WHERE d.run_id IN (SELECT f.run FROM finished AS f WHERE f.deadline IS NOT NULL)
     ),
 
     logged AS (

@@ -107,6 +107,23 @@ BEGIN
     WHERE r.status NOT IN ('completed', 'failed', 'cancelled') AND r.finished_at IS NOT NULL
 
     UNION ALL
+    -- An unfinished run with a deadline has its deadlines row, with that
+    -- deadline (tick finds the runs past theirs there), and no other run has one.
+    SELECT
+        'deadline_row', coalesce(r.id, d.run_id),
+        CASE
+            WHEN d.run_id IS NULL THEN format('%s run with deadline %s has no deadlines row', r.status, r.deadline)
+            WHEN r.id IS NULL THEN format('deadlines row (%s) for a run that is finished, gone or has no deadline', d.deadline)
+            ELSE format('deadlines row says %s, the run %s', d.deadline, r.deadline)
+        END
+    FROM (
+        SELECT x.id, x.status, x.deadline FROM ratchet.runs AS x
+        WHERE x.finished_at IS NULL AND x.deadline IS NOT NULL
+    ) AS r
+    FULL JOIN ratchet.deadlines AS d ON d.run_id = r.id
+    WHERE r.deadline IS DISTINCT FROM d.deadline
+
+    UNION ALL
     -- A run_waits row's waiter is a waiting run that awaits that run.
     SELECT
         'run_waits_waiter', x.waiter,

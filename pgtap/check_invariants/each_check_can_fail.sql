@@ -2,7 +2,7 @@
 -- else is): every check can fail. pg_temp.broken() makes the change in a
 -- subtransaction, runs the checker and undoes the change.
 BEGIN;
-SELECT plan(34);
+SELECT plan(37);
 
 SET LOCAL "ratchet.fake_now" = '2030-01-01 00:00:00+00';
 SELECT ratchet.create_queue('q', '{"max_attempts": 1}');
@@ -389,6 +389,33 @@ SELECT is(
     ),
     ARRAY[pg_temp.v('one_place', 8), 'queue_stats -'],
     'a queue_stats that raises is reported, and the other rules still are'
+);
+-- deadline_row
+SELECT is(
+    pg_temp.broken(
+        $$UPDATE ratchet.runs SET deadline = '2030-02-01 00:00:00+00'
+        WHERE id = (SELECT run FROM c WHERE n = 8)$$
+    ),
+    ARRAY[pg_temp.v('deadline_row', 8)],
+    'a queued run with a deadline but no deadlines row'
+);
+SELECT is(
+    pg_temp.broken(
+        $$INSERT INTO ratchet.deadlines (run_id, deadline)
+        SELECT run, '2030-02-01 00:00:00+00' FROM c WHERE n = 2$$
+    ),
+    ARRAY[pg_temp.v('deadline_row', 2)],
+    'a deadlines row for a completed run'
+);
+SELECT is(
+    pg_temp.broken(
+        $$UPDATE ratchet.runs SET deadline = '2030-02-01 00:00:00+00'
+        WHERE id = (SELECT run FROM c WHERE n = 8)$$,
+        $$INSERT INTO ratchet.deadlines (run_id, deadline)
+        SELECT run, '2030-03-01 00:00:00+00' FROM c WHERE n = 8$$
+    ),
+    ARRAY[pg_temp.v('deadline_row', 8)],
+    'a deadlines row with another deadline than its run'
 );
 SELECT is(pg_temp.found(), '{}', 'every change above was undone');
 

@@ -1,7 +1,7 @@
 -- One row per run, from creation until purge. Claims never scan this table:
 -- ready work lives in ratchet.pending, held work in ratchet.tasks.
 -- Partitioned by id into slices (sql/16_slices.sql), so finished runs leave
--- by DROP TABLE; each partition sets its own fillfactor (80).
+-- by DROP TABLE; each partition sets its own fillfactor (70).
 CREATE TABLE ratchet.runs (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workflow text NOT NULL,
@@ -38,19 +38,15 @@ CREATE TABLE ratchet.runs (
 COMMENT ON TABLE ratchet.runs IS
 'Every run kept within its queue''s retention: status, input, output, error.';
 
--- Indexes avoid columns that every transition rewrites (status, attempt),
--- so most updates stay HOT.
+-- No index names a column that a transition rewrites (status, attempt,
+-- started_at, finished_at, output, error, failures, deadline), as a key or in
+-- a predicate: then every update of a run can be HOT (no index entries, only
+-- the new row version on the same page; docs/architecture.md). Retention
+-- finds live runs in pending, tasks and waits and stores each slice's expiry
+-- (ratchet.slices); deadlines live in ratchet.deadlines.
 -- Not unique: a unique index of a partitioned table must contain the
 -- partition key. ratchet._start serialises starts per key instead.
 CREATE INDEX runs_idempotency_key ON ratchet.runs (workflow, idempotency_key)
 WHERE idempotency_key IS NOT NULL;
 
 CREATE INDEX runs_parent ON ratchet.runs (parent) WHERE parent IS NOT NULL;
-
--- Retention: a slice's runs still kept (unfinished, or finished within their
--- queue's retention) are a short range scan per queue, never a scan of the
--- slice. Unfinished runs have entries too (finished_at IS NULL).
-CREATE INDEX runs_retention ON ratchet.runs (queue, finished_at);
-
-CREATE INDEX runs_open_deadline ON ratchet.runs (deadline)
-WHERE deadline IS NOT NULL AND finished_at IS NULL;

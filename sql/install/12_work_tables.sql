@@ -71,3 +71,21 @@ CREATE TABLE ratchet.fenced_tasks (
 );
 
 CREATE INDEX fenced_tasks_run ON ratchet.fenced_tasks (run_id);
+
+-- The deadline of each unfinished run that has one, for tick to find the
+-- runs past it with a range scan. Kept apart from ratchet.runs so that no
+-- index of runs names finished_at or deadline (a run's end stays a HOT
+-- update). Inserted with the run (or by retry), deleted by its end
+-- (ratchet._end, complete_many); runs without a deadline have no row.
+CREATE TABLE ratchet.deadlines (
+    run_id bigint PRIMARY KEY,
+    deadline timestamptz NOT NULL
+) WITH (
+    autovacuum_vacuum_scale_factor = 0.01,
+    autovacuum_vacuum_insert_scale_factor = 0.01
+);
+
+CREATE INDEX deadlines_deadline ON ratchet.deadlines (deadline);
+
+COMMENT ON TABLE ratchet.deadlines IS
+'The deadline of every unfinished run that has one.';

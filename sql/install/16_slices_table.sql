@@ -1,11 +1,19 @@
 -- Slices of run ids (sql/16_slices.sql): one row per slice whose partitions
 -- of runs, history, steps and events exist. The newest slice is open: new
--- runs get its ids. Written only by tick (rotation, retirement).
+-- runs get its ids. Written by tick (rotation, retirement) and retry (which
+-- forgets a closed slice's expiry when it re-opens one of its runs).
 CREATE TABLE ratchet.slices (
     slice integer PRIMARY KEY CHECK (slice BETWEEN 0 AND 2097151),
     lo bigint NOT NULL,
     hi bigint NOT NULL,
     opened_at timestamptz NOT NULL,
+    -- When the last of its runs leaves its queue's retention; known once
+    -- tick has found every run of the closed slice finished (one scan of
+    -- it), null until then
+    expires_at timestamptz,
+    -- Before this time tick does not scan the closed slice again (null: at
+    -- the next tick)
+    recheck_at timestamptz,
     CHECK (lo = slice::bigint * 4294967296 AND hi = lo + 4294967296)
 );
 

@@ -22,6 +22,7 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.events_s0', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.slices', 'WHERE slice <> 0');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.run_waits', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.waits', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.deadlines', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.task_ids', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.workers_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.runs_id_seq', '');

@@ -14,4 +14,5 @@ SELECT pg_catalog.pg_extension_config_dump('ratchet.steps_seq_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.slices', 'WHERE slice <> 0');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.waits', '');
+SELECT pg_catalog.pg_extension_config_dump('ratchet.deadlines', '');
 SELECT pg_catalog.pg_extension_config_dump('ratchet.queue_signals', $$WHERE queue <> 'default'$$);
