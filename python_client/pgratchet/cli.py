@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     work.add_argument(
         "--prefetch",
         type=int,
-        default=0,
-        help="claim this many tasks ahead of free threads (short bodies)",
+        default=None,
+        help="claim this many tasks ahead of free threads (default: adapt to the bodies)",
     )
     work.add_argument("--stop-when-idle", type=float, default=None, metavar="SECONDS")
     work.set_defaults(func=cmd_worker)

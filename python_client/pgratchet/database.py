@@ -31,13 +31,23 @@ Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
 Row: TypeAlias = tuple[Any, ...]
 
 
-def jsonb(value: Any, what: str = "value") -> Jsonb:
-    """Wrap a Python value as a jsonb parameter, with a clear error if it is not JSON."""
+def json_text(value: Any, what: str = "value") -> str:
+    """``value`` as JSON text, with a clear error if it is not JSON."""
     try:
-        text = json.dumps(value, allow_nan=False)
+        return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{what} must be JSON-serialisable: {exc}") from exc
-    return Jsonb(value, dumps=lambda _obj: text)
+
+
+def jsonb(value: Any, what: str = "value") -> Jsonb:
+    """Wrap a Python value as a jsonb parameter, with a clear error if it is not JSON."""
+    return jsonb_text(json_text(value, what))
+
+
+def jsonb_text(text: str) -> Jsonb:
+    """A jsonb parameter from JSON text already produced by :func:`json_text`, so a value
+    that was checked once is not serialised again (e.g. many outputs joined into an array)."""
+    return Jsonb(None, dumps=lambda _obj: text)
 
 
 def backoff_delays(

@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ import psycopg
 
 from . import queries
 from .context import CALL_RETRY_SECONDS, AsyncContext, ClaimedTask, Context, Suspend
-from .database import backoff_delays, jsonb
+from .database import backoff_delays, json_text, jsonb, jsonb_text
 from .errors import (
     InvalidArgument,
     RatchetError,
@@ -59,11 +59,23 @@ DEFAULT_LEASE = 30.0
 MAX_TRACEBACK_CHARS = 16_000
 
 
+# Automatic prefetch (``prefetch=None``): claim ahead only as many tasks as the threads will
+# start within PREFETCH_HORIZON at the recent body duration, at most PREFETCH_MAX. Short
+# bodies get big claim batches; bodies of a second or more get none, so a prefetched task
+# never waits long for a thread while another worker could have run it.
+PREFETCH_HORIZON = 0.1
+PREFETCH_MAX = 256
+# Weight of the newest body in the moving average of body durations.
+DURATION_WEIGHT = 0.05
+
+
 @dataclass
 class _InFlight:
     claimed: ClaimedTask
     lease_seconds: float
     started: float = field(default_factory=time.monotonic)
+    #: The body has finished; its output waits in the completer for its commit.
+    completing: bool = False
 
 
 @dataclass
@@ -76,35 +88,37 @@ class WorkerStats:
 
 
 class _Completion:
-    """One finished body waiting for its ``complete`` to be recorded."""
+    """One finished body whose output waits to be recorded."""
 
-    def __init__(self, task: int, output: Any) -> None:
-        self.task = task
-        self.output = output
-        self.done = threading.Event()
+    __slots__ = ("claimed", "ctx", "error", "held", "output", "seconds", "task")
+
+    def __init__(self, claimed: ClaimedTask, ctx: Context, output: str, seconds: float) -> None:
+        self.claimed = claimed
+        self.ctx = ctx
+        self.task = claimed.task
+        self.output = output  # JSON text, checked by the executor
+        self.seconds = seconds
         self.held = False
         self.error: BaseException | None = None
 
 
 class _Completer:
-    """Records completions in batches (``ratchet.complete_many``), one round trip for all
-    bodies that finished while the previous batch was being written. No added latency: a
-    lone completion is sent at once."""
+    """Records completions in batches (``ratchet.complete_many``, one statement and one
+    commit for all bodies that finished while the previous batch was being written). No
+    added latency: a lone completion is sent at once. The executor threads do not wait for
+    it: each hands its output over and takes the next task; ``resolved`` is called for
+    every completion once its commit (or its error) is known."""
 
-    def __init__(self, app: App, closing: threading.Event) -> None:
+    def __init__(
+        self, app: App, closing: threading.Event, resolved: Callable[[_Completion], None]
+    ) -> None:
         self.app = app
         self.closing = closing
+        self.resolved = resolved
         self.pending: queue_mod.Queue[_Completion] = queue_mod.Queue()
 
-    def complete(self, task: int, output: Any) -> None:
-        """Block until recorded; raise TaskNotHeld if the task was no longer held."""
-        item = _Completion(task, output)
+    def submit(self, item: _Completion) -> None:
         self.pending.put(item)
-        item.done.wait()
-        if item.error is not None:
-            raise item.error
-        if not item.held:
-            raise TaskNotHeld(f"task {task} is no longer held")
 
     def loop(self) -> None:
         while True:
@@ -121,13 +135,19 @@ class _Completer:
                 except queue_mod.Empty:
                     break
             self._write(batch)
+            for c in batch:
+                try:
+                    self.resolved(c)
+                except Exception:
+                    log.exception("unexpected error after recording task %s", c.task)
 
     def _write(self, batch: list[_Completion]) -> None:
         if len(batch) > 1:
+            outputs = jsonb_text("[" + ",".join(c.output for c in batch) + "]")
             try:
                 done = self.app.db.execute(
                     queries.COMPLETE_MANY,
-                    ([c.task for c in batch], jsonb([c.output for c in batch], "outputs")),
+                    ([c.task for c in batch], outputs),
                     retry_for=CALL_RETRY_SECONDS,
                 )
             except (psycopg.Error, RatchetError):
@@ -136,19 +156,15 @@ class _Completer:
                 held = {row[0] for row in done}
                 for c in batch:
                     c.held = c.task in held
-                    c.done.set()
                 return
         for c in batch:
             try:
                 self.app.db.execute(
-                    queries.COMPLETE, (c.task, jsonb(c.output)), retry_for=CALL_RETRY_SECONDS
+                    queries.COMPLETE, (c.task, jsonb_text(c.output)), retry_for=CALL_RETRY_SECONDS
                 )
                 c.held = True
-            except (TaskNotHeld, RunCancelled):
-                c.held = False
             except (psycopg.Error, RatchetError) as exc:
                 c.error = exc
-            c.done.set()
 
 
 class Worker:
@@ -158,8 +174,9 @@ class Worker:
     50 ms). ``shutdown_grace`` is how long a graceful stop waits for in-flight bodies
     before handing their tasks back. ``prefetch`` claims up to that many tasks beyond
     ``concurrency`` ahead of time, so claims come in bigger batches (throughput for short
-    bodies); a prefetched task holds its lease while it waits for a thread, so keep it 0
-    when bodies are long and several workers share a queue.
+    bodies); a prefetched task holds its lease while it waits for a thread. The default,
+    ``None``, adapts it to the bodies: as many as the threads start within 0.1 s at the
+    recent body duration (at most 256), so none once bodies take about a second or more.
     """
 
     def __init__(
@@ -174,10 +191,12 @@ class Worker:
         shutdown_grace: float = 30.0,
         listen: bool = True,
         handle_signals: bool = True,
-        prefetch: int = 0,
+        prefetch: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if prefetch is not None and prefetch < 0:
+            raise ValueError("prefetch must be at least 0 (or None: adapt to the bodies)")
         self.app = app
         self._queues = list(queues) if queues is not None else None
         self.concurrency = concurrency
@@ -199,11 +218,14 @@ class Worker:
         # When the last NOTIFY arrived (monotonic) and the coalescing window it announced (s).
         self._last_note: tuple[float, float] = (float("-inf"), 0.0)
         self._lock = threading.Lock()
+        # Held tasks: prefetched, running, or finished and waiting for their completion.
         self._inflight: dict[int, _InFlight] = {}
+        self._completing = 0  # how many of them wait for their completion
+        self._body_seconds: float | None = None  # moving average of body durations
         self._work: queue_mod.Queue[ClaimedTask | None] = queue_mod.Queue()
         self._threads: list[threading.Thread] = []
         self._local = threading.local()
-        self._completer = _Completer(app, self._closing)
+        self._completer = _Completer(app, self._closing, self._resolved)
 
     # --- public -------------------------------------------------------------------------
     @property
@@ -240,13 +262,15 @@ class Worker:
         delays = backoff_delays(0.05, self.poll_interval, jitter=0.2)
         last_tick = 0.0
         idle_since: float | None = None
+        eager = True  # claim for any free slot (first pass, poll, notification)
         while not self._stop.is_set():
             now = time.monotonic()
             if now - last_tick >= self.tick_interval:
                 self._tick()
                 last_tick = now
             self._wake.clear()
-            free = self.concurrency + self.prefetch - self._inflight_count()
+            free = self._claim_size(eager=eager)
+            eager = False
             claimed: list[ClaimedTask] = []
             if free > 0:
                 try:
@@ -283,7 +307,10 @@ class Worker:
                     log.info("idle for %.1fs; stopping", stop_when_idle)
                     break
                 pause = min(pause, left)
-            if self._wake.wait(pause):
+            if not self._wake.wait(pause):
+                eager = True  # a poll
+            else:
+                eager = self._notified.is_set()
                 delays = backoff_delays(0.05, self.poll_interval, jitter=0.2)
                 if short_claim and not self._notified.is_set():
                     # Woken by a freed thread after a claim that found too little work (an
@@ -300,6 +327,34 @@ class Worker:
         if window > 0 and time.monotonic() - received < window:
             return window
         return float("inf")
+
+    def _claim_size(self, *, eager: bool) -> int:
+        """How many tasks to claim now; 0 to wait for more slots to free up.
+
+        One claim per freed slot would cost a round trip and a commit per task, so while
+        prefetched tasks keep the threads busy the loop waits until a quarter of its slots
+        are free. It claims at once when a thread would otherwise go idle, and for any free
+        slot when ``eager`` (a poll or a notification: new work may be there)."""
+        with self._lock:
+            held = len(self._inflight)
+            active = held - self._completing  # waiting for a thread, or running
+            body_seconds = self._body_seconds
+        capacity = self.concurrency + self._prefetch_now(body_seconds)
+        # Tasks waiting for their completion count too once there are as many again: a
+        # slow completer holds the claims back rather than letting held tasks pile up.
+        free = min(capacity - active, 2 * capacity - held)
+        if free <= 0:
+            return 0
+        if eager or active < self.concurrency or free >= max(1, capacity // 4):
+            return free
+        return 0
+
+    def _prefetch_now(self, body_seconds: float | None) -> int:
+        if self.prefetch is not None:
+            return self.prefetch
+        if body_seconds is None:
+            return 0  # no body has finished yet: nothing known about their length
+        return min(PREFETCH_MAX, int(self.concurrency * PREFETCH_HORIZON / max(body_seconds, 1e-6)))
 
     def _claim(self, n: int) -> list[ClaimedTask]:
         rows = self.app.db.execute(queries.CLAIM, (self.worker_id, n), rows="dict")
@@ -327,30 +382,47 @@ class Worker:
             task = work.get()
             if task is None:
                 break
+            started = time.monotonic()
+            completion: _Completion | None = None
             try:
-                self._execute(task)
+                completion = self._execute(task, started)
             except BaseException:
                 log.exception("unexpected error running task %s", task.task)
             finally:
-                with self._lock:
-                    self._inflight.pop(task.task, None)
-                self._wake.set()
+                self._body_ended(task.task, time.monotonic() - started, completion)
         loop = getattr(self._local, "loop", None)
         if loop is not None:
             loop.close()
 
-    def _execute(self, task: ClaimedTask) -> None:
-        started = time.monotonic()
+    def _body_ended(self, task: int, seconds: float, completion: _Completion | None) -> None:
+        """Free the thread's slot; the task stays held while its completion is written."""
+        with self._lock:
+            avg = self._body_seconds
+            self._body_seconds = seconds if avg is None else avg + DURATION_WEIGHT * (seconds - avg)
+            if completion is None:
+                self._inflight.pop(task, None)
+            else:
+                entry = self._inflight.get(task)
+                if entry is not None:
+                    entry.completing = True
+                    self._completing += 1
+        if completion is not None:
+            self._completer.submit(completion)
+        if self._stop.is_set() or self._claim_size(eager=False):
+            self._wake.set()
+
+    def _execute(self, task: ClaimedTask, started: float) -> _Completion | None:
+        """Run the body; its output to record, or None when the task ended otherwise
+        (suspended, failed, abandoned)."""
         wf = self.app.workflows.get(task.workflow)
         ctx = Context(self.app, task)
-        label = f"run {task.run} ({task.workflow}) attempt {task.attempt}"
         try:
             if wf is None:
                 raise UnknownWorkflow(f"this worker has no code for workflow {task.workflow!r}")
             if wf.version != task.version:
                 log.warning(
                     "%s: run started on version %s, this worker has %s",
-                    label,
+                    _label(task),
                     task.version,
                     wf.version,
                 )
@@ -362,35 +434,50 @@ class Worker:
                 output = wf.fn(ctx, **task.input)
         except Suspend as why:
             self.stats.suspended += 1
-            log.info("%s: suspended (%s)", label, why)
-            return
+            log.info("%s: suspended (%s)", _label(task), why)
+            return None
         except BaseException as exc:
             if ctx.lost is not None:
-                self._abandon(label, ctx.lost)
-                return
-            self._fail(ctx, label, exc)
-            return
+                self._abandon(_label(task), ctx.lost)
+                return None
+            self._fail(ctx, _label(task), exc)
+            return None
         if ctx.lost is not None:
-            self._abandon(label, ctx.lost)
-            return
+            self._abandon(_label(task), ctx.lost)
+            return None
         try:
-            jsonb(output, "workflow output")
+            text = json_text(output, "workflow output")
         except TypeError as exc:
-            self._fail(ctx, label, exc, retryable=False)
-            return
+            self._fail(ctx, _label(task), exc, retryable=False)
+            return None
+        return _Completion(task, ctx, text, time.monotonic() - started)
+
+    def _resolved(self, c: _Completion) -> None:
+        """Called by the completer once a completion is committed or refused."""
         try:
-            self._completer.complete(task.task, output)
-        except (TaskNotHeld, RunCancelled) as exc:
-            self._abandon(label, exc)
-            return
-        except InvalidArgument as exc:  # e.g. the output is over the size limit
-            self._fail(ctx, label, exc, retryable=False)
-            return
-        except (psycopg.Error, RatchetError) as exc:
-            log.error("%s: could not record completion: %s", label, _first_line(exc))
-            return
-        self.stats.completed += 1
-        log.info("%s: completed in %.2fs", label, time.monotonic() - started)
+            if c.error is None and c.held:
+                self.stats.completed += 1
+                if log.isEnabledFor(logging.INFO):
+                    log.info("%s: completed in %.2fs", _label(c.claimed), c.seconds)
+            elif c.error is None:
+                self._abandon(_label(c.claimed), TaskNotHeld(f"task {c.task} is no longer held"))
+            elif isinstance(c.error, TaskNotHeld | RunCancelled):
+                self._abandon(_label(c.claimed), c.error)
+            elif isinstance(c.error, InvalidArgument):  # e.g. the output is over the size limit
+                self._fail(c.ctx, _label(c.claimed), c.error, retryable=False)
+            else:
+                log.error(
+                    "%s: could not record completion: %s",
+                    _label(c.claimed),
+                    _first_line(c.error),
+                )
+        finally:
+            with self._lock:
+                entry = self._inflight.pop(c.task, None)
+                if entry is not None and entry.completing:
+                    self._completing -= 1
+            if self._stop.is_set() or self._claim_size(eager=False):
+                self._wake.set()
 
     def _fail(
         self, ctx: Context, label: str, exc: BaseException, *, retryable: bool | None = None
@@ -626,6 +713,10 @@ def _coalescing_window(payload: str) -> float:
         return min(max(int(payload) / 1000, 0.0), 1.0)
     except ValueError:
         return 0.0
+
+
+def _label(task: ClaimedTask) -> str:
+    return f"run {task.run} ({task.workflow}) attempt {task.attempt}"
 
 
 def _first_line(exc: BaseException) -> str:
