@@ -45,7 +45,7 @@ BEGIN
     -- unconditionally: a tick scanning the slice holds this row, and the
     -- update waits for it, so the scan never misses this retry.
     UPDATE ratchet.slices AS s SET expires_at = null, recheck_at = null
-    WHERE s.slice = (v_r.id / 4294967296)::integer;
+    WHERE v_r.id >= s.lo AND v_r.id < s.hi;
     PERFORM ratchet._pend(v_r.id, v_now);
     PERFORM ratchet._log(
         v_r.id, 'retried', null, jsonb_build_object('previous_status', v_r.status), v_now

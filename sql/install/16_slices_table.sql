@@ -3,7 +3,7 @@
 -- runs get its ids. Written by tick (rotation, retirement) and retry (which
 -- forgets a closed slice's expiry when it re-opens one of its runs).
 CREATE TABLE ratchet.slices (
-    slice integer PRIMARY KEY CHECK (slice BETWEEN 0 AND 2097151),
+    slice integer PRIMARY KEY CHECK (slice >= 0),
     lo bigint NOT NULL,
     hi bigint NOT NULL,
     opened_at timestamptz NOT NULL,
@@ -14,11 +14,11 @@ CREATE TABLE ratchet.slices (
     -- Before this time tick does not scan the closed slice again (null: at
     -- the next tick)
     recheck_at timestamptz,
-    CHECK (lo = slice::bigint * 4294967296 AND hi = lo + 4294967296)
+    CHECK (lo >= 0 AND hi > lo)
 );
 
 COMMENT ON TABLE ratchet.slices IS
 'Slices of run ids [lo, hi), each with its own partitions of runs, history, steps, events.';
 
--- Slice 0 holds the first 2^32 run ids.
+-- Slice 0 holds the first 2^28 run ids.
 SELECT ratchet._create_slice(0, clock_timestamp());

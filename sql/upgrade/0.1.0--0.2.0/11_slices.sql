@@ -118,11 +118,11 @@ END;
 $$;
 
 CREATE TABLE ratchet.slices (
-    slice integer PRIMARY KEY CHECK (slice BETWEEN 0 AND 2097151),
+    slice integer PRIMARY KEY CHECK (slice >= 0),
     lo bigint NOT NULL,
     hi bigint NOT NULL,
     opened_at timestamptz NOT NULL,
-    CHECK (lo = slice::bigint * 4294967296 AND hi = lo + 4294967296)
+    CHECK (lo >= 0 AND hi > lo)
 );
 
 COMMENT ON TABLE ratchet.slices IS
