@@ -677,11 +677,11 @@ END;
 $$;
 
 CREATE TABLE ratchet.slices (
-    slice integer PRIMARY KEY CHECK (slice BETWEEN 0 AND 2097151),
+    slice integer PRIMARY KEY CHECK (slice >= 0),
     lo bigint NOT NULL,
     hi bigint NOT NULL,
     opened_at timestamptz NOT NULL,
-    CHECK (lo = slice::bigint * 4294967296 AND hi = lo + 4294967296)
+    CHECK (lo >= 0 AND hi > lo)
 );
 
 COMMENT ON TABLE ratchet.slices IS
@@ -1247,18 +1247,21 @@ $$;
 -- ==== sql/16_slices.sql ====
 
 -- Retention by slices. Runs, history, steps and events are partitioned by run
--- id with the same bounds: slice k holds the run ids [k * 2^32, (k+1) * 2^32)
--- and its partitions are runs_s<k>, history_s<k>, steps_s<k>, events_s<k>.
--- The newest slice is open. Once it is older than the slice interval, tick
--- opens the next one and restarts the run id sequence at its first id, so
--- new runs land there at once. A closed slice whose runs are all finished
+-- id with the same bounds: slice k holds the run ids [lo, hi) of its row in
+-- ratchet.slices (2^28 of them, following slice k-1's) and its partitions are
+-- runs_s<k>, history_s<k>, steps_s<k>, events_s<k>. The newest slice is
+-- open. Once it is older than the slice interval (or half its ids are used),
+-- tick opens the next one and restarts the run id sequence at its first id,
+-- so new runs land there at once. A closed slice whose runs are all finished
 -- and past their queue's retention (and awaited by no waiting run) leaves
 -- by DROP TABLE; one that still keeps a few runs is compacted in place:
 -- those runs' rows are copied out, the partitions truncated, the rows put
 -- back with the same ids. Neither touches the rest of the slice row by row.
 -- See docs/architecture.md (design) and docs/operations.md (granularity).
 
--- Creates slice n's four partitions and its row. The partitions are made
+-- Creates slice n's four partitions and its row: 2^28 run ids from where the
+-- previous slice ends (slice 0 of a database upgraded from 0.1.0 is wider:
+-- it holds every id 0.1.0 gave out). The partitions are made
 -- apart and then attached: ATTACH locks the parent in SHARE UPDATE EXCLUSIVE
 -- mode only, so runs keep flowing (CREATE TABLE ... PARTITION OF would take
 -- ACCESS EXCLUSIVE on the parent).
@@ -1269,7 +1272,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_lo constant bigint := _create_slice.slice::bigint * 4294967296;
+    v_lo constant bigint := coalesce((SELECT max(s.hi) FROM ratchet.slices AS s), 0);
+    v_hi constant bigint := v_lo + 268435456;
     v_table text;
     v_part text;
 BEGIN
@@ -1286,22 +1290,23 @@ BEGIN
         );
         EXECUTE format(
             'ALTER TABLE ratchet.%I ATTACH PARTITION ratchet.%I FOR VALUES FROM (%s) TO (%s)',
-            v_table, v_part, v_lo, v_lo + 4294967296
+            v_table, v_part, v_lo, v_hi
         );
         -- Like every engine table (sql/95_privileges.sql): readers go through
         -- the parent, whose row policy a partition read directly would skip.
         EXECUTE format('GRANT SELECT ON ratchet.%I TO ratchet_admin', v_part);
     END LOOP;
     INSERT INTO ratchet.slices (slice, lo, hi, opened_at)
-    VALUES (_create_slice.slice, v_lo, v_lo + 4294967296, _create_slice.opened_at);
+    VALUES (_create_slice.slice, v_lo, v_hi, _create_slice.opened_at);
 END;
 $$;
 
 -- How long a slice stays open: a quarter of the longest queue retention, at
--- least an hour. A slice leaves about one interval after its last run's
+-- least a minute. A slice leaves about one interval after its last run's
 -- retention, so five or six slices are live at a time, whatever the
--- retention (each partition costs every statement on the table a lock).
--- Ids: at most one slice an hour keeps them below 2^53 for 239 years.
+-- retention (each partition costs every statement on the table a lock), and
+-- a queue with a retention of seconds keeps minutes of finished runs.
+-- Ids: at most one slice a minute keeps them below 2^53 for 64 years.
 CREATE OR REPLACE FUNCTION ratchet._slice_interval()
 RETURNS interval
 LANGUAGE plpgsql
@@ -1311,15 +1316,16 @@ AS $$
 #variable_conflict use_column
 BEGIN
     RETURN greatest(
-        interval '1 hour',
+        interval '1 minute',
         (SELECT max(q.retention) FROM ratchet.queues AS q) / 4
     );
 END;
 $$;
 
 -- Opens the next slice when the open one is older than the slice interval
--- and holds at least one run. The restart of the run id sequence is
--- transactional: it blocks starts (nextval) until this transaction ends, so
+-- and holds at least one run, or has given out half its ids (so a long
+-- interval at a high rate never runs out of them). The restart of the run id
+-- sequence is transactional: it blocks starts (nextval) until this transaction ends, so
 -- tick does it last, and a rollback undoes the partitions and the restart
 -- together. Returns whether it rotated.
 CREATE OR REPLACE FUNCTION ratchet._rotate_slice(at timestamptz)
@@ -1331,13 +1337,18 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_open record;
+    v_next_id bigint;
 BEGIN
     SELECT s.* INTO v_open FROM ratchet.slices AS s ORDER BY s.slice DESC LIMIT 1;
-    -- Due after the interval, or at once if the clock went back past the
-    -- opening (a fake clock set behind it).
+    SELECT CASE WHEN q.is_called THEN q.last_value + 1 ELSE q.last_value END
+    INTO v_next_id
+    FROM ratchet.runs_id_seq AS q;
+    -- Due after the interval, at once if the clock went back past the
+    -- opening (a fake clock set behind it), or once half the ids are used.
     IF (
         v_open.opened_at + ratchet._slice_interval() > _rotate_slice.at
         AND v_open.opened_at <= _rotate_slice.at
+        AND v_next_id - v_open.lo < (v_open.hi - v_open.lo) / 2
     )
         OR NOT EXISTS (
             SELECT 1 FROM ratchet.runs AS r WHERE r.id >= v_open.lo AND r.id < v_open.hi
@@ -3927,7 +3938,7 @@ BEGIN
     -- unconditionally: a tick scanning the slice holds this row, and the
     -- update waits for it, so the scan never misses this retry.
     UPDATE ratchet.slices AS s SET expires_at = null, recheck_at = null
-    WHERE s.slice = (v_r.id / 4294967296)::integer;
+    WHERE v_r.id >= s.lo AND v_r.id < s.hi;
     PERFORM ratchet._pend(v_r.id, v_now);
     PERFORM ratchet._log(
         v_r.id, 'retried', null, jsonb_build_object('previous_status', v_r.status), v_now
